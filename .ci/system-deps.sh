@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install the system programs the project needs: Graphviz's `dot` and Debian's chromium.
+# As root, apt-get installs what is missing; without root, print the command to run instead.
+set -euo pipefail
+missing=()
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+    echo "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    echo "micrograd_like needs these system packages: ${missing[*]}" >&2
+    echo "install them with:  sudo apt-get install ${missing[*]}" >&2
+    echo "(or your system's package manager; Graphviz: https://graphviz.org/download/)" >&2
+    [ -n "${CI:-}" ] && exit 1
+fi
+exit 0

@@ -1,0 +1,299 @@
+"""The op table: every primitive's name, float forward and local derivative, in one place.
+
+A derivative rule is written once, in the engine's own arithmetic, and serves two passes:
+
+* the fast first-order pass calls it with ``m = FLOAT_MATH`` and plain floats, so
+  ``g * (1 - out * out)`` is float arithmetic;
+* ``create_graph=True`` calls it with ``m = VALUE_MATH`` (defined by the engine) and ``Value``
+  nodes, so the same expression records a differentiable graph of the gradient itself.
+
+A rule receives ``(m, g, out, *inputs, *params)``: the math namespace, the upstream gradient,
+the op's output and its inputs, and returns one contribution per input, in input order.
+Functions a rule needs beyond ``+ - * / **`` (``exp``, ``cos``, ``sigmoid``, ...) come from
+``m`` so they dispatch to floats or to graph-recording ops. ``m.value(x)`` gives the plain
+float of either kind, for branches such as ``relu``'s step.
+
+Subtraction, division and reflected operators are not here: they are sugar over these
+primitives (``a - b`` is ``a + (-b)``, ``a / b`` is ``a * b ** -1``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["FLOAT_MATH", "OPS", "Op", "define_op", "get_op"]
+
+Forward = Callable[..., float]
+Derivative = Callable[..., Sequence[Any]]
+
+
+class Op:
+    """One primitive: its name, arity, float forward and local-derivative rule.
+
+    ``arity`` is the number of ``Value`` inputs, or ``-1`` for an n-ary op (``sum``, ``dot``).
+    ``params`` are plain floats fixed when the op is applied (the exponent of ``x ** 2``, the
+    slope of ``leaky_relu``); ``forward`` and ``derivative`` receive them after the inputs.
+    ``symbol`` is how diagrams and equations show the op (``+`` for ``add``). An ``Op`` with
+    params is made from its table entry by :meth:`bind`, so every node of one kind shares the
+    single definition.
+    """
+
+    __slots__ = ("arity", "derivative", "forward", "name", "params", "symbol")
+
+    def __init__(
+        self,
+        name: str,
+        arity: int,
+        forward: Forward,
+        derivative: Derivative,
+        *,
+        symbol: str | None = None,
+        params: tuple[float, ...] = (),
+    ) -> None:
+        self.name = name
+        self.arity = arity
+        self.forward = forward
+        self.derivative = derivative
+        self.symbol = symbol if symbol is not None else name
+        self.params = params
+
+    def bind(self, *params: float) -> Op:
+        """Return this op with its constant parameters fixed (``pow.bind(2.0)`` is ``x ** 2``).
+
+        The bound op shares the name, forward and derivative of the table entry; only the
+        parameters differ, so a diagram still says ``pow`` and a check still finds one rule.
+        """
+        return Op(
+            self.name,
+            self.arity,
+            self.forward,
+            self.derivative,
+            symbol=self.symbol,
+            params=tuple(float(p) for p in params),
+        )
+
+    def describe(self) -> str:
+        """Return the op as a user reads it, with its parameters: ``pow(2)``, ``leaky_relu(0.01)``."""
+        if not self.params:
+            return self.name
+        return f"{self.name}({', '.join(f'{p:g}' for p in self.params)})"
+
+    def __repr__(self) -> str:
+        return f"Op({self.describe()!r}, arity={self.arity})"
+
+
+class FloatMath:
+    """The math namespace for rules evaluated on plain floats (the fast first-order pass)."""
+
+    exp = staticmethod(math.exp)
+    log = staticmethod(math.log)
+    sin = staticmethod(math.sin)
+    cos = staticmethod(math.cos)
+    tanh = staticmethod(math.tanh)
+    sqrt = staticmethod(math.sqrt)
+
+    @staticmethod
+    def sigmoid(x: float) -> float:
+        """Logistic function, evaluated without overflow for any finite ``x``."""
+        return _sigmoid(x)
+
+    @staticmethod
+    def value(x: float) -> float:
+        """The plain float of ``x`` (already a float here)."""
+        return x
+
+
+FLOAT_MATH = FloatMath()
+
+
+# ----------------------------------------------------------------------------- float forwards
+
+
+def _sigmoid(x: float) -> float:
+    # 1 / (1 + e^-x), split by sign so exp never overflows
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _softplus(x: float) -> float:
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|), exact for large |x|
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _pow(x: float, y: float) -> float:
+    if x == 0.0 and y < 0.0:
+        raise ZeroDivisionError("0.0 cannot be raised to a negative power")
+    r = x**y
+    if isinstance(r, complex):
+        raise ValueError("a negative base needs an integer exponent")
+    return r
+
+
+def _log(x: float) -> float:
+    if x <= 0.0:
+        raise ValueError("log needs a positive number")
+    return math.log(x)
+
+
+def _sqrt(x: float) -> float:
+    if x < 0.0:
+        raise ValueError("sqrt needs a non-negative number")
+    return math.sqrt(x)
+
+
+def _dot(*xs: float) -> float:
+    # xs = w_1..w_n, x_1..x_n, b  ->  sum_i w_i x_i + b
+    n = len(xs) // 2
+    return math.fsum(map(float.__mul__, xs[:n], xs[n : 2 * n])) + xs[-1]
+
+
+def _logsumexp(*xs: float) -> float:
+    top = max(xs)
+    if math.isinf(top):
+        return top
+    return top + math.log(math.fsum(math.exp(x - top) for x in xs))
+
+
+# ----------------------------------------------------------------------------- derivative rules
+# Each returns one contribution per input. ``out`` may be reused instead of recomputing.
+
+
+def _d_dot(m: Any, g: Any, out: Any, *xs: Any) -> list[Any]:
+    # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
+    n = len(xs) // 2
+    ws, vs = xs[:n], xs[n : 2 * n]
+    return [g * v for v in vs] + [g * w for w in ws] + [g]
+
+
+def _d_pow(m: Any, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    # d/dx x^y = y x^(y-1);  d/dy x^y = x^y log x  (x > 0; 0 at x = 0; undefined for x < 0)
+    base = m.value(x)
+    if base > 0.0:
+        dy = g * out * m.log(x)
+    else:
+        dy = 0.0 if base == 0.0 else math.nan
+    return g * y * x ** (y - 1.0), dy
+
+
+def _d_silu(m: Any, g: Any, out: Any, x: Any) -> tuple[Any]:
+    # silu x = x s(x);  d/dx = s + x s (1 - s)
+    s = m.sigmoid(x)
+    return (g * (s * (1.0 + x * (1.0 - s))),)
+
+
+OPS: dict[str, Op] = {}
+
+
+def define_op(
+    name: str,
+    arity: int,
+    forward: Forward,
+    derivative: Derivative,
+    *,
+    symbol: str | None = None,
+) -> Op:
+    """Register a new primitive and return it; apply it to values with ``Value.apply(op, ...)``.
+
+    ``forward`` maps input floats (then any params) to a float and raises ``ValueError`` or
+    ``ZeroDivisionError`` outside its domain; ``derivative(m, g, out, *inputs, *params)``
+    returns one gradient contribution per input, written with ``+ - * / **`` and ``m``'s
+    functions so it also works for gradients of gradients. The name must be new: redefining
+    an op would silently change every graph that uses it.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"define_op: op name must be an identifier, got {name!r}")
+    if name in OPS:
+        raise ValueError(f"define_op: an op named {name!r} already exists")
+    if not isinstance(arity, int) or isinstance(arity, bool) or (arity < 1 and arity != -1):
+        raise ValueError(f"define_op: arity must be a positive int or -1 (n-ary), got {arity!r}")
+    if not callable(forward) or not callable(derivative):
+        raise TypeError(f"define_op: forward and derivative of {name!r} must be callable")
+    op = Op(name, arity, forward, derivative, symbol=symbol)
+    OPS[name] = op
+    return op
+
+
+def get_op(name: str) -> Op:
+    """Return the table entry called ``name``; ``KeyError`` lists the known ops otherwise."""
+    try:
+        return OPS[name]
+    except KeyError:
+        raise KeyError(f"no op named {name!r}; known ops: {', '.join(sorted(OPS))}") from None
+
+
+# ----------------------------------------------------------------------------- the table
+
+ADD = define_op("add", 2, float.__add__, lambda m, g, out, a, b: (g, g), symbol="+")
+MUL = define_op("mul", 2, float.__mul__, lambda m, g, out, a, b: (g * b, g * a), symbol="*")
+NEG = define_op("neg", 1, float.__neg__, lambda m, g, out, a: (-g,), symbol="-")
+# x ** c for a constant c (a param): d/dx = c x^(c-1)
+POW_CONST = define_op(
+    "pow", 1, _pow, lambda m, g, out, x, c: (g * c * x ** (c - 1.0),), symbol="**"
+)
+# x ** y with a Value exponent: gradients for both sides
+POW = define_op("vpow", 2, _pow, _d_pow, symbol="**")
+# d/dx e^x = e^x
+EXP = define_op("exp", 1, math.exp, lambda m, g, out, x: (g * out,))
+# d/dx log x = 1/x
+LOG = define_op("log", 1, _log, lambda m, g, out, x: (g / x,))
+# d/dx sqrt x = 1 / (2 sqrt x)
+SQRT = define_op("sqrt", 1, _sqrt, lambda m, g, out, x: (g * 0.5 / out,))
+# d/dx sin x = cos x
+SIN = define_op("sin", 1, math.sin, lambda m, g, out, x: (g * m.cos(x),))
+# d/dx cos x = -sin x
+COS = define_op("cos", 1, math.cos, lambda m, g, out, x: (-g * m.sin(x),))
+# d/dx tanh x = 1 - tanh^2 x
+TANH = define_op("tanh", 1, math.tanh, lambda m, g, out, x: (g * (1.0 - out * out),))
+# d/dx sigmoid x = s (1 - s)
+SIGMOID = define_op("sigmoid", 1, _sigmoid, lambda m, g, out, x: (g * out * (1.0 - out),))
+# d/dx softplus x = sigmoid x
+SOFTPLUS = define_op("softplus", 1, _softplus, lambda m, g, out, x: (g * m.sigmoid(x),))
+# d/dx relu x = 1 for x > 0, else 0 (the subgradient 0 at the kink)
+RELU = define_op(
+    "relu",
+    1,
+    lambda x: 0.0 if x <= 0.0 else x,  # NaN passes through, as for floats
+    lambda m, g, out, x: (g * (1.0 if m.value(x) > 0.0 else 0.0),),
+)
+# d/dx leaky_relu(x; s) = 1 for x > 0, else s
+LEAKY_RELU = define_op(
+    "leaky_relu",
+    1,
+    lambda x, s: x if x > 0.0 else s * x,
+    lambda m, g, out, x, s: (g * (1.0 if m.value(x) > 0.0 else s),),
+)
+# d/dx elu(x; a) = 1 for x > 0, else a e^x = out + a
+ELU = define_op(
+    "elu",
+    1,
+    lambda x, a: x if x > 0.0 else a * math.expm1(x),
+    lambda m, g, out, x, a: (g * (1.0 if m.value(x) > 0.0 else out + a),),
+)
+# silu x = x sigmoid x
+SILU = define_op("silu", 1, lambda x: x * _sigmoid(x), _d_silu)
+# d/dx |x| = sign x (0 at the kink)
+ABS = define_op(
+    "abs",
+    1,
+    abs,
+    lambda m, g, out, x: (g * (1.0 if m.value(x) > 0.0 else -1.0 if m.value(x) < 0.0 else 0.0),),
+)
+# clamp(x; lo, hi): d/dx = 1 strictly inside [lo, hi], 0 where the bound holds the value
+CLAMP = define_op(
+    "clamp",
+    1,
+    lambda x, lo, hi: min(max(x, lo), hi),
+    lambda m, g, out, x, lo, hi: (g * (1.0 if lo < m.value(x) < hi else 0.0),),
+)
+# n-ary sum: every input gets g
+SUM = define_op("sum", -1, lambda *xs: math.fsum(xs), lambda m, g, out, *xs: [g] * len(xs), symbol="Σ")
+# a neuron's weighted sum, inputs (w_1..w_n, x_1..x_n, b): sum_i w_i x_i + b
+DOT = define_op("dot", -1, _dot, _d_dot, symbol="w·x+b")
+# log-sum-exp, stable: d/dx_i = softmax_i = e^(x_i - out)
+LOGSUMEXP = define_op(
+    "logsumexp", -1, _logsumexp, lambda m, g, out, *xs: [g * m.exp(x - out) for x in xs]
+)
