@@ -21,7 +21,7 @@ import gc
 import numbers
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from micrograd_like.ops import (
     ABS,
@@ -49,8 +49,8 @@ from micrograd_like.ops import (
 
 __all__ = ["Number", "Value", "gc_paused", "grad_enabled", "no_grad", "topological_order"]
 
-Number = Union[int, float]
-Operand = Union["Value", int, float]
+Number: TypeAlias = int | float
+Operand: TypeAlias = "Value | int | float"
 
 _grad_enabled = True
 _new = object.__new__
@@ -64,7 +64,7 @@ _NARY: Any = object()
 def _as_float(x: object, where: str) -> float:
     """Convert a real number to float; reject ``bool``, ``None``, strings, containers."""
     if x.__class__ is float:
-        return x  # type: ignore[return-value]
+        return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(
             f"{where}: expected a real number (int or float), got {type(x).__name__} {x!r:.60}"
@@ -234,19 +234,19 @@ class Value:
     def __add__(self, other: Operand) -> Value:
         if other.__class__ is not Value:
             other = _lift(other, "+")
-        return _record(self.data + other.data, ADD, self, other)  # type: ignore[union-attr]
+        return _record(self.data + other.data, ADD, self, other)
 
     def __mul__(self, other: Operand) -> Value:
         if other.__class__ is not Value:
             other = _lift(other, "*")
-        return _record(self.data * other.data, MUL, self, other)  # type: ignore[union-attr]
+        return _record(self.data * other.data, MUL, self, other)
 
     def __neg__(self) -> Value:
         return _record(-self.data, NEG, self)
 
     def __pow__(self, other: Operand) -> Value:
         if other.__class__ is Value:
-            return _apply(POW, (self, other))  # type: ignore[arg-type]
+            return _apply(POW, (self, other))
         return _apply(_bind(POW_CONST, _as_float(other, "**")), (self,))
 
     def __abs__(self) -> Value:
@@ -373,7 +373,7 @@ class Value:
 def _lift(x: object, op: str) -> Value:
     """Return ``x`` as a Value: numbers become constant leaves, anything else is a TypeError."""
     if x.__class__ is Value:
-        return x  # type: ignore[return-value]
+        return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(
             f"unsupported operand for {op}: Value and {type(x).__name__} {x!r:.60}"
@@ -383,7 +383,7 @@ def _lift(x: object, op: str) -> Value:
 
 
 def _data(x: object, op: str) -> float:
-    return x.data if x.__class__ is Value else _as_float(x, op)  # type: ignore[attr-defined]
+    return x.data if x.__class__ is Value else _as_float(x, op)
 
 
 class _ValueMath:
@@ -508,7 +508,7 @@ def _chain_floats(root: Value) -> None:
         a = v._a
         if a is None:
             continue
-        op = v._op
+        op: Any = v._op  # set whenever _a is
         b = v._b
         try:
             if b is None:
@@ -532,7 +532,7 @@ def _chain_floats(root: Value) -> None:
             local = op.derivative(m, v._g, v.data, *[p.data for p in a], *op.params)
         except _DOMAIN_ERRORS as err:
             raise _backward_error(v, err) from None
-        for p, c in zip(a, local):
+        for p, c in zip(a, local, strict=True):
             p._g += c
             p._n -= 1
             if not p._n:
@@ -560,7 +560,7 @@ def _chain_general(root: Value, create_graph: bool, trace: list[StepRecord] | No
         except _DOMAIN_ERRORS as err:
             raise _backward_error(v, err) from None
         before = [p._g for p in prev] if trace is not None else []
-        for p, c in zip(prev, local):
+        for p, c in zip(prev, local, strict=True):
             p._g = c if p._g is _UNSET else p._g + c
             p._n -= 1
             if not p._n:
@@ -639,4 +639,3 @@ def grad_enabled() -> bool:
 def values(xs: Iterable[Operand], where: str = "values") -> list[Value]:
     """Return ``xs`` as a list of Values, lifting numbers to leaves; TypeError otherwise."""
     return [_lift(x, where) for x in xs]
-

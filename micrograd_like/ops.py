@@ -75,7 +75,7 @@ class Op:
         )
 
     def describe(self) -> str:
-        """Return the op as a user reads it, with its parameters: ``pow(2)``, ``leaky_relu(0.01)``."""
+        """Return the op as a user reads it, with its params: ``pow(2)``, ``leaky_relu(0.01)``."""
         if not self.params:
             return self.name
         return f"{self.name}({', '.join(f'{p:g}' for p in self.params)})"
@@ -130,7 +130,7 @@ def _pow(x: float, y: float) -> float:
     r = x**y
     if isinstance(r, complex):
         raise ValueError("a negative base needs an integer exponent")
-    return r
+    return float(r)
 
 
 def _log(x: float) -> float:
@@ -172,10 +172,7 @@ def _d_dot(m: Any, g: Any, out: Any, *xs: Any) -> list[Any]:
 def _d_pow(m: Any, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     # d/dx x^y = y x^(y-1);  d/dy x^y = x^y log x  (x > 0; 0 at x = 0; undefined for x < 0)
     base = m.value(x)
-    if base > 0.0:
-        dy = g * out * m.log(x)
-    else:
-        dy = 0.0 if base == 0.0 else math.nan
+    dy = g * out * m.log(x) if base > 0.0 else 0.0 if base == 0.0 else math.nan
     return g * y * x ** (y - 1.0), dy
 
 
@@ -290,7 +287,9 @@ CLAMP = define_op(
     lambda m, g, out, x, lo, hi: (g * (1.0 if lo < m.value(x) < hi else 0.0),),
 )
 # n-ary sum: every input gets g
-SUM = define_op("sum", -1, lambda *xs: math.fsum(xs), lambda m, g, out, *xs: [g] * len(xs), symbol="Σ")
+SUM = define_op(
+    "sum", -1, lambda *xs: math.fsum(xs), lambda m, g, out, *xs: [g] * len(xs), symbol="Σ"
+)
 # a neuron's weighted sum, inputs (w_1..w_n, x_1..x_n, b): sum_i w_i x_i + b
 DOT = define_op("dot", -1, _dot, _d_dot, symbol="w·x+b")
 # log-sum-exp, stable: d/dx_i = softmax_i = e^(x_i - out)
