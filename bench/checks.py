@@ -1,0 +1,121 @@
+"""Cross-engine correctness: the same inputs must give the same losses, gradients and chains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+TOL = 1e-9
+# Who serves as the reference, first available wins.
+REFERENCE_ORDER = ("floats", "mgl", "mg", "torch_scalar", "torch_batched")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One comparison; a failed fatal one makes run.py exit non-zero, a failed other one warns."""
+
+    engine: str
+    what: str
+    detail: str
+    ok: bool
+    fatal: bool = True
+
+
+def _ok(result: Any) -> bool:
+    return isinstance(result, dict) and "error" not in result
+
+
+def _close(a: float, b: float, tol: float = TOL) -> bool:
+    """Equal within tol, absolutely for small numbers and relatively for large ones."""
+    return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+
+
+def find(run: dict[str, Any], task: str) -> Any:
+    """The result of the first spec of this task (`task` or `task:N`) in one engine's run."""
+    for spec, result in run.get("results", {}).items():
+        if spec.split(":")[0] == task:
+            return result
+    return None
+
+
+def _reference(runs: dict[str, Any], task: str) -> tuple[str, dict[str, Any]] | None:
+    for key in REFERENCE_ORDER:
+        result = find(runs.get(key, {}), task)
+        if _ok(result):
+            return key, result
+    return None
+
+
+def check_mlp(runs: dict[str, Any]) -> list[Finding]:
+    """Step-0 loss, gradient norm and every gradient against the reference engine."""
+    ref = _reference(runs, "mlp_check")
+    if ref is None:
+        return []
+    ref_key, r = ref
+    findings = []
+    for key, run in runs.items():
+        m = find(run, "mlp_check")
+        if not _ok(m) or key == ref_key:
+            continue
+        problems = []
+        if m["inputs_digest"] != r["inputs_digest"]:
+            problems.append(f"inputs digest {m['inputs_digest']} != {r['inputs_digest']}")
+        if not _close(m["loss"], r["loss"]):
+            problems.append(f"loss {m['loss']!r} != {r['loss']!r}")
+        if not _close(m["grad_norm"], r["grad_norm"]):
+            problems.append(f"grad norm {m['grad_norm']!r} != {r['grad_norm']!r}")
+        worst = max(abs(a - b) for a, b in zip(m["grads"], r["grads"], strict=True))
+        if worst > TOL:
+            problems.append(f"largest gradient difference {worst:.3g}")
+        detail = "; ".join(problems) or f"largest gradient difference {worst:.1e}"
+        findings.append(Finding(key, f"MLP step 0 vs {ref_key}", detail, not problems))
+    return findings
+
+
+def check_chains(runs: dict[str, Any]) -> list[Finding]:
+    """Chain output and d out/d x against the first engine that finished the same chain."""
+    by_n: dict[int, list[tuple[str, str, dict[str, Any]]]] = {}
+    for key in sorted(runs, key=lambda k: REFERENCE_ORDER.index(k) if k in REFERENCE_ORDER else 99):
+        for spec, result in runs[key].get("results", {}).items():
+            if (
+                spec.split(":")[0] in ("chain", "chain_raised", "deep")
+                and _ok(result)
+                and "grad" in result
+            ):
+                by_n.setdefault(result["n"], []).append((key, spec, result))
+    findings = []
+    for _, results in sorted(by_n.items()):
+        ref_key, ref_spec, ref = results[0]
+        for key, spec, result in results[1:]:
+            same = _close(result["value"], ref["value"]) and _close(result["grad"], ref["grad"])
+            detail = f"value {result['value']!r}, grad {result['grad']!r}"
+            if not same:
+                detail += f" != {ref['value']!r}, {ref['grad']!r}"
+            findings.append(Finding(key, f"{spec} vs {ref_key} {ref_spec}", detail, same))
+    return findings
+
+
+def check_demo(runs: dict[str, Any]) -> list[Finding]:
+    """After the demo: same accuracy and, loosely (ReLU kinks amplify rounding), the same loss."""
+    ref = _reference(runs, "mlp_demo")
+    if ref is None:
+        return []
+    ref_key, r = ref
+    findings = []
+    for key, run in runs.items():
+        m = find(run, "mlp_demo")
+        if not _ok(m) or key == ref_key:
+            continue
+        same = m["final_accuracy"] == r["final_accuracy"] and _close(
+            m["final_loss"], r["final_loss"], 1e-6
+        )
+        detail = f"final loss {m['final_loss']!r}, accuracy {m['final_accuracy']}"
+        if not same:
+            detail += f" vs {r['final_loss']!r}, {r['final_accuracy']}"
+        findings.append(Finding(key, f"demo end vs {ref_key}", detail, same, fatal=False))
+    return findings
+
+
+def check_all(runs: dict[str, Any]) -> list[Finding]:
+    """Every check; any Finding with ok=False means the engines disagree."""
+    return check_mlp(runs) + check_chains(runs) + check_demo(runs)

@@ -1,0 +1,1 @@
+"""One module per engine under benchmark, each with `make_engine() -> bench.harness.Engine`."""

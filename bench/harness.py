@@ -1,0 +1,415 @@
+"""Timing, memory probes and tasks shared by every engine; `python -m bench.harness ENGINE TASK...`.
+
+Each engine module in bench/engines defines `make_engine() -> Engine`. This module runs the
+named tasks on it and prints one JSON object {task: result} on stdout; progress goes to stderr.
+A task that raises is reported as {"error": "..."} and the others still run.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import math
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bench import workloads
+
+Result = dict[str, Any]
+
+
+class ChainRun(Protocol):
+    """A recorded chain, built by Engine.chain(n) (the timed forward pass)."""
+
+    def backward(self) -> None:
+        """Backpropagate from the chain's output to its input."""
+
+    def result(self) -> tuple[float, float]:
+        """The chain's output value and d output / d input after backward."""
+
+
+class Model(Protocol):
+    """An engine's MLP on the moons data, loaded with given flat parameters."""
+
+    def forward(self) -> Any:
+        """Build the demo loss over the full batch; return the engine's loss object."""
+
+    def loss_value(self, loss: Any) -> float:
+        """The loss as a float."""
+
+    def accuracy(self) -> float:
+        """Accuracy of the scores computed by the last forward."""
+
+    def zero_grad(self) -> None:
+        """Reset every parameter's gradient."""
+
+    def backward(self, loss: Any) -> None:
+        """Backpropagate from the loss."""
+
+    def sgd(self, lr: float) -> None:
+        """p -= lr * p.grad for every parameter."""
+
+    def set_params(self, flat: list[float]) -> None:
+        """Overwrite the parameters, in workloads.init_params order."""
+
+    def grads(self) -> list[float]:
+        """Gradients, in workloads.init_params order."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What an engine offers the tasks; features left None are reported as not available."""
+
+    name: str
+    version: str
+    chain: Callable[[int], ChainRun] | None = None
+    model: Callable[[list[float]], Model] | None = None
+    node_type: type | None = None  # counted with gc to get nodes per graph
+    info: dict[str, str] = field(default_factory=dict)
+
+
+def repeat(
+    once: Callable[[], tuple[float, ...]],
+    *,
+    min_reps: int = 3,
+    max_reps: int = 30,
+    budget_s: float = 2.0,
+    cap_s: float = 25.0,
+    between: Callable[[], None] | None = None,
+) -> list[tuple[float, ...]]:
+    """Run `once` (which returns its timings) at least min_reps times unless that passes cap_s,
+    then more while within budget_s, up to max_reps; `between` runs untimed before each rep."""
+    runs: list[tuple[float, ...]] = []
+    start = time.perf_counter()
+    while len(runs) < max_reps:
+        elapsed = time.perf_counter() - start
+        if runs and elapsed >= budget_s and (len(runs) >= min_reps or elapsed >= cap_s):
+            break
+        if between is not None:
+            between()
+        runs.append(once())
+    return runs
+
+
+def rss_bytes() -> int:
+    """Current resident set size of this process."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * resource.getpagesize()
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident set size of this process so far (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def count_instances(cls: type) -> int:
+    """How many live objects are instances of cls (every instance of a Python class is tracked)."""
+    return sum(1 for o in gc.get_objects() if isinstance(o, cls))
+
+
+@contextmanager
+def gc_disabled(off: bool) -> Iterator[None]:
+    """Turn the cycle collector off inside the block when `off`, restoring its state after."""
+    was_on = gc.isenabled()
+    if off:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _chain(engine: Engine) -> Callable[[int], ChainRun]:
+    if engine.chain is None:
+        raise NotImplementedError(f"{engine.name} has no chain")
+    return engine.chain
+
+
+def task_chain(engine: Engine, n: int, raised: bool = False) -> Result:
+    """Forward and backward time per op of an n-op chain (medians; the collector is on, and run
+    between reps). After a RecursionError in backward, only the forward is timed further."""
+    chain = _chain(engine)
+    old_limit = sys.getrecursionlimit()
+    limit = max(old_limit, 2 * n + 10_000) if raised else old_limit
+    backward_error: str | None = None
+    last: list[ChainRun] = []
+
+    def collect() -> None:
+        last.clear()
+        gc.collect()
+
+    def once() -> tuple[float, ...]:
+        nonlocal backward_error
+        t0 = time.perf_counter()
+        run = chain(n)
+        t1 = time.perf_counter()
+        if backward_error is None:
+            try:
+                run.backward()
+            except RecursionError as e:
+                backward_error = f"RecursionError: {e}"
+        t2 = time.perf_counter()
+        last.append(run)
+        return (t1 - t0, t2 - t1)
+
+    sys.setrecursionlimit(limit)
+    try:
+        runs = repeat(once, cap_s=10.0, between=collect)
+    finally:
+        sys.setrecursionlimit(old_limit)
+    out: Result = {
+        "n": n,
+        "reps": len(runs),
+        "recursion_limit": limit,
+        "fwd_ns_per_op": statistics.median([r[0] for r in runs]) / n * 1e9,
+    }
+    if backward_error is not None:
+        out["backward_error"] = backward_error.split(":")[0]
+        out["backward_error_message"] = backward_error
+        return out
+    value, grad = last[-1].result()
+    out["bwd_ns_per_op"] = statistics.median([r[1] for r in runs]) / n * 1e9
+    out["total_ns_per_op"] = statistics.median([r[0] + r[1] for r in runs]) / n * 1e9
+    out["value"] = value
+    out["grad"] = grad
+    return out
+
+
+def task_node_mem(engine: Engine, n: int) -> Result:
+    """Memory held by an n-op chain graph: resident-set growth, then tracemalloc bytes per op and
+    per node (a node is one live instance of the engine's node type). Run in a fresh process."""
+    chain = _chain(engine)
+    gc.collect()
+    before = rss_bytes()
+    run = chain(n)
+    rss_delta = rss_bytes() - before
+    del run
+    gc.collect()
+    out: Result = {"n": n, "rss_bytes_per_op": rss_delta / n}
+    nodes_before = count_instances(engine.node_type) if engine.node_type else 0
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    run = chain(n)
+    traced = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    out["traced_bytes_per_op"] = traced / n
+    if engine.node_type is not None:
+        nodes = count_instances(engine.node_type) - nodes_before
+        out["nodes"] = nodes
+        out["traced_bytes_per_node"] = traced / nodes
+    del run
+    return out
+
+
+def task_deep(engine: Engine, n: int) -> Result:
+    """Wall time and peak resident set of one n-deep chain forward+backward, in a fresh process."""
+    chain = _chain(engine)
+    gc.collect()
+    base = rss_bytes()
+    t0 = time.perf_counter()
+    run = chain(n)
+    t1 = time.perf_counter()
+    run.backward()
+    t2 = time.perf_counter()
+    value, grad = run.result()
+    return {
+        "n": n,
+        "fwd_s": t1 - t0,
+        "bwd_s": t2 - t1,
+        "wall_s": t2 - t0,
+        "peak_rss_mb": peak_rss_bytes() / 2**20,
+        "baseline_rss_mb": base / 2**20,
+        "value": value,
+        "grad": grad,
+    }
+
+
+def task_deep_traced(engine: Engine, n: int) -> Result:
+    """Peak traced Python memory of one n-deep chain forward+backward, in a fresh process."""
+    chain = _chain(engine)
+    gc.collect()
+    tracemalloc.start()
+    run = chain(n)
+    run.backward()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del run
+    return {"n": n, "traced_peak_mb": peak / 2**20}
+
+
+def _model(engine: Engine) -> Model:
+    if engine.model is None:
+        raise NotImplementedError(f"{engine.name} has no MLP")
+    return engine.model(workloads.init_params())
+
+
+def _collect() -> None:
+    gc.collect()
+
+
+def _step(model: Model, lr: float) -> None:
+    """One SGD step of micrograd's demo: forward, zero grads, backward, update."""
+    loss = model.forward()
+    model.zero_grad()
+    model.backward(loss)
+    model.sgd(lr)
+
+
+def task_mlp_check(engine: Engine) -> Result:
+    """Loss, gradients and graph size at the initial weights, for the cross-engine check."""
+    model = _model(engine)
+    gc.collect()
+    nodes_before = count_instances(engine.node_type) if engine.node_type else 0
+    loss = model.forward()
+    nodes = None
+    if engine.node_type is not None:
+        # nodes created by forward, plus the parameters (leaves that existed before)
+        nodes = count_instances(engine.node_type) - nodes_before + len(workloads.init_params())
+    graph_nodes = getattr(model, "graph_nodes", None)
+    if graph_nodes is not None:
+        nodes = graph_nodes(loss)
+    model.zero_grad()
+    model.backward(loss)
+    grads = model.grads()
+    return {
+        "inputs_digest": workloads.inputs_digest(),
+        "loss": model.loss_value(loss),
+        "accuracy": model.accuracy(),
+        "grad_norm": math.sqrt(sum(g * g for g in grads)),
+        "grads": grads,
+        "graph_nodes": nodes,
+    }
+
+
+def task_mlp_step(engine: Engine, gc_off: bool = False) -> Result:
+    """Median time of one full-batch SGD step from the initial weights (reset between reps).
+    With gc on, garbage is left for the collector exactly as in a user's training loop."""
+    model = _model(engine)
+    params = workloads.init_params()
+    lr = workloads.demo_lr(0)
+
+    def once() -> tuple[float, ...]:
+        model.set_params(params)
+        t0 = time.perf_counter()
+        _step(model, lr)
+        return (time.perf_counter() - t0,)
+
+    gc.collect()
+    _step(model, lr)  # warm-up
+    with gc_disabled(gc_off):
+        runs = repeat(
+            once, min_reps=5, max_reps=30, budget_s=3.0, between=_collect if gc_off else None
+        )
+    gc.collect()
+    times = [r[0] for r in runs]
+    return {
+        "reps": len(runs),
+        "gc": "off" if gc_off else "on",
+        "step_ms": statistics.median(times) * 1e3,
+        "min_ms": min(times) * 1e3,
+    }
+
+
+def task_mlp_demo(engine: Engine, steps: int = workloads.DEMO_STEPS) -> Result:
+    """Wall time of micrograd's demo run once in full: `steps` SGD steps from the initial weights
+    with lr = 1 - 0.9 k/100; then the loss and accuracy at the final weights."""
+    model = _model(engine)
+    gc.collect()
+    t0 = time.perf_counter()
+    for k in range(steps):
+        _step(model, workloads.demo_lr(k, steps))
+    wall = time.perf_counter() - t0
+    loss = model.forward()
+    return {
+        "steps": steps,
+        "wall_s": wall,
+        "final_loss": model.loss_value(loss),
+        "final_accuracy": model.accuracy(),
+    }
+
+
+def task_mlp_eval(engine: Engine) -> Result:
+    """Scores of the MLP on all points, recording a graph vs under no_grad (median of reps)."""
+    model = _model(engine)
+    evaluate = getattr(model, "evaluate", None)
+    if evaluate is None:
+        raise NotImplementedError(f"{engine.name} has no no_grad evaluation")
+    out: Result = {}
+    for record in (True, False):
+
+        def once(record: bool = record) -> tuple[float, ...]:
+            t0 = time.perf_counter()
+            evaluate(record)
+            return (time.perf_counter() - t0,)
+
+        once()  # warm-up
+        runs = repeat(once, min_reps=5, max_reps=50, budget_s=2.0)
+        out["recording_ms" if record else "no_grad_ms"] = (
+            statistics.median([r[0] for r in runs]) * 1e3
+        )
+    out["speedup"] = out["recording_ms"] / out["no_grad_ms"]
+    return out
+
+
+TASKS: dict[str, Callable[..., Result]] = {
+    "chain": task_chain,
+    "chain_raised": lambda e, n: task_chain(e, n, raised=True),
+    "node_mem": task_node_mem,
+    "deep": task_deep,
+    "deep_traced": task_deep_traced,
+    "mlp_check": task_mlp_check,
+    "mlp_step": task_mlp_step,
+    "mlp_step_gcoff": lambda e: task_mlp_step(e, gc_off=True),
+    "mlp_demo": task_mlp_demo,
+    "mlp_eval": task_mlp_eval,
+}
+
+
+def run_task(engine: Engine, spec: str) -> Result:
+    """Run one task spec, `name` or `name:int`; an exception becomes {"error": ...}."""
+    name, _, arg = spec.partition(":")
+    args = [int(arg)] if arg else []
+    t0 = time.perf_counter()
+    try:
+        result = TASKS[name](engine, *args)
+    except Exception as e:  # every failure is reported, not raised
+        result = {"error": f"{type(e).__name__}: {e}"}
+    took = time.perf_counter() - t0
+    status = result.get("error", "ok")
+    print(f"  [{engine.name}] {spec}: {status} ({took:.1f} s)", file=sys.stderr, flush=True)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    """`ENGINE TASK...`: import bench.engines.ENGINE, run the tasks, print JSON on stdout."""
+    if len(argv) < 1:
+        print("usage: python -m bench.harness ENGINE [TASK[:N]]...", file=sys.stderr)
+        return 2
+    module, specs = argv[0], argv[1:]
+    try:
+        engine: Engine = importlib.import_module(f"bench.engines.{module}").make_engine()
+    except ImportError as e:
+        print(json.dumps({"engine": module, "error": f"{type(e).__name__}: {e}"}))
+        return 0
+    results = {spec: run_task(engine, spec) for spec in specs}
+    info = {"python": sys.version.split()[0], **engine.info}
+    print(
+        json.dumps(
+            {"engine": engine.name, "version": engine.version, "info": info, "results": results}
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
