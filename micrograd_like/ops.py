@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["FLOAT_MATH", "OPS", "Op", "define_op", "get_op"]
+if TYPE_CHECKING:
+    from micrograd_like.engine import Operand, Value
+
+__all__ = ["FLOAT_MATH", "OPS", "Op", "define_op", "get_op", "undefine_op"]
 
 Forward = Callable[..., float]
 Derivative = Callable[..., Sequence[Any]]
@@ -79,6 +82,18 @@ class Op:
         if not self.params:
             return self.name
         return f"{self.name}({', '.join(f'{p:g}' for p in self.params)})"
+
+    def __call__(self, *inputs: Operand) -> Value:
+        """Apply the op to values or numbers: ``square(x)`` is ``Value.apply(square, x)``.
+
+        This makes a ``define_op`` primitive read like a built-in function. The arity is
+        checked and numbers become constant leaves, exactly as in :meth:`Value.apply`.
+        """
+        # The engine imports this module, so it is looked up when an op is called (by then
+        # it is loaded: the package imports it), never at import time: no import cycle.
+        from micrograd_like.engine import Value
+
+        return Value.apply(self, *inputs)
 
     def __repr__(self) -> str:
         return f"Op({self.describe()!r}, arity={self.arity})"
@@ -193,7 +208,7 @@ def define_op(
     *,
     symbol: str | None = None,
 ) -> Op:
-    """Register a new primitive and return it; apply it to values with ``Value.apply(op, ...)``.
+    """Register a new primitive and return it; apply it by calling it: ``op(x, y)``.
 
     ``forward`` maps input floats (then any params) to a float and raises ``ValueError`` or
     ``ZeroDivisionError`` outside its domain; ``derivative(m, g, out, *inputs, *params)``
@@ -212,6 +227,21 @@ def define_op(
     op = Op(name, arity, forward, derivative, symbol=symbol)
     OPS[name] = op
     return op
+
+
+def undefine_op(name: str) -> Op:
+    """Remove the custom op called ``name`` from the table and return it; built-ins stay.
+
+    Graphs that already use the op keep working (each node holds its ``Op``), only look-ups
+    by name stop finding it: ``get_op``, and checks and test strategies that iterate over
+    ``OPS``. This is for throwaway definitions, such as a test's deliberately wrong rule or
+    a notebook cell run twice, so they neither leak into later code nor block redefinition.
+    """
+    if name in _BUILTIN:
+        raise ValueError(f"undefine_op: {name!r} is a built-in op and cannot be removed")
+    if name not in OPS:
+        raise KeyError(f"undefine_op: no custom op named {name!r}")
+    return OPS.pop(name)
 
 
 def get_op(name: str) -> Op:
@@ -296,3 +326,6 @@ DOT = define_op("dot", -1, _dot, _d_dot, symbol="w·x+b")
 LOGSUMEXP = define_op(
     "logsumexp", -1, _logsumexp, lambda m, g, out, *xs: [g * m.exp(x - out) for x in xs]
 )
+
+# the ops above are the engine's own; undefine_op removes only ops defined after this point
+_BUILTIN = frozenset(OPS)
