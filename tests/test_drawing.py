@@ -1,0 +1,546 @@
+"""Tests for graph diagrams: structure, labels, colours and collapsing, in DOT and rendered SVG."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import graphviz
+import pytest
+from conftest import require_tool
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from micrograd_like.checking import KINK, MISMATCH, OK, check_graph
+from micrograd_like.drawing import LABEL_LIMIT, draw_dot
+from micrograd_like.engine import Value, topological_order
+from micrograd_like.functional import dot, vsum
+from micrograd_like.testing import temporary_op
+
+SVG = "{http://www.w3.org/2000/svg}"
+FILLS = {OK: "#d3f9d8", MISMATCH: "#ffc9c9", KINK: "#ffe8cc"}
+PURPLE = "#7c3aed"
+
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def dot_nodes(g: Any) -> list[str]:
+    """Node names declared in the DOT source, in order (edges and attributes excluded)."""
+    names = re.findall(r"^\t(\w+) \[", g.source, flags=re.M)
+    return [n for n in names if n not in ("graph", "node", "edge")]
+
+
+def dot_edges(g: Any) -> list[tuple[str, str, str]]:
+    """(tail, head, label) of every edge in the DOT source, in order."""
+    edges = re.findall(r"^\t(\w+) -> (\w+)(?: \[label=\"?([^\"\]]*)\"?\])?$", g.source, flags=re.M)
+    return [(a, b, label) for a, b, label in edges]
+
+
+def render_svg(g: Any) -> ET.Element:
+    """Render through Graphviz's dot and parse: the SVG must be well-formed XML."""
+    require_tool("dot")
+    return ET.fromstring(g.pipe(format="svg", encoding="utf-8"))
+
+
+def svg_nodes(svg: ET.Element) -> dict[str, ET.Element]:
+    return {
+        el.findtext(f"{SVG}title"): el for el in svg.iter(f"{SVG}g") if el.get("class") == "node"
+    }
+
+
+def svg_edges(svg: ET.Element) -> list[tuple[str, str]]:
+    titles = [el.findtext(f"{SVG}title") for el in svg.iter(f"{SVG}g") if el.get("class") == "edge"]
+    return [tuple(t.split("->")) for t in titles]  # type: ignore[misc]
+
+
+def texts(el: ET.Element) -> list[str]:
+    # Graphviz writes runs of spaces as " \xa0" so SVG keeps them; read NBSP as a space
+    return [(t.text or "").replace("\xa0", " ") for t in el.iter(f"{SVG}text")]
+
+
+def fill_and_stroke(el: ET.Element) -> tuple[str | None, str | None]:
+    """Fill and outline colour of a node's shape (a box's polygon, an op's ellipse)."""
+    shape = next(e for e in el.iter() if e.tag in (f"{SVG}polygon", f"{SVG}ellipse"))
+    return shape.get("fill"), shape.get("stroke")
+
+
+def node_named(svg: ET.Element, label: str) -> ET.Element:
+    (found,) = [el for el in svg_nodes(svg).values() if texts(el)[:1] == [label]]
+    return found
+
+
+def neuron() -> tuple[Value, list[Value]]:
+    """micrograd's example neuron, tanh(x1 w1 + x2 w2 + b), with its gradients."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2*w2"
+    s = x1w1 + x2w2
+    s.label = "x1*w1 + x2*w2"
+    n = s + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    return o, [w1, w2, b]
+
+
+def mlp_loss(samples: int, sizes: tuple[int, ...] = (3, 16, 16, 1)) -> tuple[Value, list[Value]]:
+    """An MLP-like loss graph of Values; parameters are named as nn names them (layers.0.w.1)."""
+    rng = random.Random(0)
+    layers = [
+        [
+            (
+                [
+                    Value(rng.uniform(-1, 1), label=f"layers.{i}.neurons.{j}.w.{k}")
+                    for k in range(a)
+                ],
+                Value(0.0, label=f"layers.{i}.neurons.{j}.b"),
+            )
+            for j in range(b)
+        ]
+        for i, (a, b) in enumerate(itertools.pairwise(sizes))
+    ]
+    losses = []
+    for _ in range(samples):
+        h = [Value(rng.uniform(-1, 1)) for _ in range(sizes[0])]
+        for layer in layers:
+            h = [dot(ws, h, b).tanh() for ws, b in layer]
+        losses.append((h[0] - rng.choice([-1.0, 1.0])) ** 2)
+    loss = vsum(losses) / samples
+    loss.label = "loss"
+    loss.backward()
+    return loss, [p for layer in layers for ws, b in layer for p in (*ws, b)]
+
+
+@pytest.fixture(scope="module")
+def big_mlp() -> tuple[Value, list[Value]]:
+    loss, params = mlp_loss(280)
+    assert len(topological_order(loss)) > 20_000
+    return loss, params
+
+
+# ----------------------------------------------------------------------------- structure
+
+
+def test_neuron_nodes_edges_and_labels_in_dot_and_svg() -> None:
+    o, params = neuron()
+    g = draw_dot(o, parameters=params)
+    assert isinstance(g, graphviz.Digraph)
+    names = dot_nodes(g)
+    values = [n for n in names if n.startswith("v")]
+    ops = [n for n in names if n.startswith("o")]
+    assert (len(values), len(ops), len(names)) == (10, 5, 15)
+    assert len(dot_edges(g)) == 5 + 9  # op -> its value, and 9 inputs into ops
+
+    svg = render_svg(g)
+    assert set(svg_nodes(svg)) == set(names)
+    assert sorted(svg_edges(svg)) == sorted((a, b) for a, b, _ in dot_edges(g))
+    assert texts(node_named(svg, "x1")) == ["x1", "data 2", "grad -1.5"]
+    assert texts(node_named(svg, "w1")) == ["w1", "data -3", "grad 1"]
+    assert texts(node_named(svg, "n")) == ["n", "data 0.8814", "grad 0.5"]
+    assert texts(node_named(svg, "o")) == ["o", "data 0.7071", "grad 1"]
+    op_texts = sorted(texts(svg_nodes(svg)[name])[0] for name in ops)
+    assert op_texts == ["*", "*", "+", "+", "tanh"]
+    # x1 and w1 feed one "*" node, whose output is the value labelled x1*w1
+    by_label = {texts(el)[0]: name for name, el in svg_nodes(svg).items()}
+    (mul,) = {b for a, b in svg_edges(svg) if a == by_label["x1"]}
+    assert (by_label["w1"], mul) in svg_edges(svg)
+    assert (mul, by_label["x1*w1"]) in svg_edges(svg)
+
+
+def test_unlabelled_values_show_data_and_grad_only() -> None:
+    x = Value(3.0)
+    y = x * x
+    y.backward()
+    svg = render_svg(draw_dot(y))
+    assert texts(svg_nodes(svg)["v0"]) == ["data 3", "grad 6"]
+    assert texts(svg_nodes(svg)["v1"]) == ["data 9", "grad 1"]
+
+
+def test_parents_keep_argument_order() -> None:
+    ws = [Value(1.0, label="w1"), Value(2.0, label="w2")]
+    xs = [Value(3.0, label="x1"), Value(4.0, label="x2")]
+    b = Value(5.0, label="b")
+    out = dot(ws, xs, b)
+    g = draw_dot(out)
+    names = {v.label: f"v{i}" for i, v in enumerate(topological_order(out))}
+    into_op = [(a, label) for a, head, label in dot_edges(g) if head.startswith("o")]
+    assert into_op == [(names[r], r) for r in ("w1", "w2", "x1", "x2", "b")]
+    # the rendered edges carry the same role labels
+    svg = render_svg(g)
+    edge_labels = [texts(el) for el in svg.iter(f"{SVG}g") if el.get("class") == "edge"]
+    assert sorted(t[0] for t in edge_labels if t) == ["b", "w1", "w2", "x1", "x2"]
+
+
+def test_non_commutative_and_nary_ops_number_their_inputs() -> None:
+    x, y, z = Value(2.0, label="x"), Value(3.0, label="y"), Value(4.0, label="z")
+    for out, order in ((x**y, ["x", "y"]), (vsum([z, x, y]), ["z", "x", "y"])):
+        labels = {f"v{i}": v.label for i, v in enumerate(topological_order(out))}
+        into_op = [
+            (labels[a], label) for a, head, label in dot_edges(draw_dot(out)) if head[0] == "o"
+        ]
+        assert into_op == [(name, str(k)) for k, name in enumerate(order, 1)]
+
+
+def test_a_value_used_twice_gets_two_edges() -> None:
+    x = Value(3.0, label="x")
+    into_op = [e for e in dot_edges(draw_dot(x * x)) if e[1] == "o1"]
+    assert into_op == [("v0", "o1", ""), ("v0", "o1", "")]
+
+
+@pytest.mark.parametrize(
+    ("make", "shown"),
+    [
+        (lambda x: x**2, "**2"),
+        (lambda x: 1 / x, "**-1"),
+        (lambda x: x.leaky_relu(0.01), "leaky_relu(0.01)"),
+        (lambda x: x.clamp(-1, 1), "clamp(-1, 1)"),
+        (lambda x: -x, "-"),
+        (lambda x: vsum([x, x]), "Σ"),
+        (lambda x: dot([x], [x]), "w·x+b"),
+        (lambda x: x.exp(), "exp"),
+    ],
+)
+def test_op_nodes_show_symbol_and_params(make: Any, shown: str) -> None:
+    out = make(Value(0.5))
+    svg = render_svg(draw_dot(out))
+    ops = [texts(el) for name, el in svg_nodes(svg).items() if name.startswith("o")]
+    assert [shown] in ops
+
+
+def test_custom_op_symbol_is_text_not_markup() -> None:
+    with temporary_op(
+        "drawing_test_weird", 1, lambda x: x, lambda m, g, out, x: (g,), symbol="<ψ>\\N&"
+    ) as weird:
+        svg = render_svg(draw_dot(Value.apply(weird, Value(1.0))))
+    assert texts(svg_nodes(svg)["o1"]) == ["<ψ>\\N&"]
+
+
+@pytest.mark.parametrize(
+    ("x", "shown"),
+    [
+        (1 / 3, "0.3333"),
+        (2.0, "2"),
+        (-0.0, "-0"),
+        (123456789.0, "1.235e+08"),
+        (1e-20, "1e-20"),
+        (math.nan, "nan"),
+        (math.inf, "inf"),
+        (-math.inf, "-inf"),
+    ],
+)
+def test_numbers_are_short(x: float, shown: str) -> None:
+    v = Value(x)
+    v.grad = x
+    assert texts(svg_nodes(render_svg(draw_dot(v)))["v0"]) == [f"data {shown}", f"grad {shown}"]
+
+
+def test_leaves_parameters_output_and_inner_values_look_different() -> None:
+    o, params = neuron()
+    svg = render_svg(draw_dot(o, parameters=params))
+    styles = {label: fill_and_stroke(node_named(svg, label)) for label in ("x1", "w1", "n", "o")}
+    assert len(set(styles.values())) == 4
+    assert styles["w1"] == fill_and_stroke(node_named(svg, "b"))  # both parameters
+    assert styles["x1"] == fill_and_stroke(node_named(svg, "x2"))  # both plain leaves
+
+
+def test_show_grad_false_hides_gradients() -> None:
+    o, _ = neuron()
+    svg = render_svg(draw_dot(o, show_grad=False))
+    assert not [t for t in texts(svg) if t.startswith("grad")]
+    assert texts(node_named(svg, "o")) == ["o", "data 0.7071"]
+
+
+def test_grads_mapping_replaces_dot_grad_and_dashes_the_rest() -> None:
+    o, _ = neuron()
+    n = o.parents[0]
+    o.grad = n.grad = 99.0
+    svg = render_svg(draw_dot(o, grads={o: 1.0, n: 0.25}))
+    assert texts(node_named(svg, "o"))[-1] == "grad 1"
+    assert texts(node_named(svg, "n"))[-1] == "grad 0.25"
+    assert texts(node_named(svg, "x1"))[-1] == "grad —"
+
+
+def test_rankdir_and_format_reach_graphviz() -> None:
+    o, _ = neuron()
+    g = draw_dot(o, rankdir="TB", format="PNG")
+    assert "rankdir=TB" in g.source
+    assert g.format == "png"
+
+
+def test_same_graph_draws_the_same_source() -> None:
+    o, params = neuron()
+    assert draw_dot(o, parameters=params).source == draw_dot(o, parameters=params).source
+
+
+# ----------------------------------------------------------------------------- check and highlight
+
+
+def test_check_verdicts_colour_nodes_with_numbers_and_a_key() -> None:
+    x = Value(0.0, label="x")  # relu's kink
+    w = Value(1.5, label="w")  # feeds the wrong rule
+    # a deliberately wrong rule: d/dx x^2 given as 3x, which check_graph must flag
+    with temporary_op(
+        "drawing_test_bad_square", 1, lambda x: x * x, lambda m, g, out, x: (g * 3 * x,)
+    ) as bad_square:
+        out = x.relu() + bad_square(w)
+    out.label = "out"
+    result = check_graph(out)
+    verdicts = {c.node.label: c.verdict for c in result.checks if c.node.label}
+    assert verdicts == {"x": KINK, "w": MISMATCH, "out": OK}
+    svg = render_svg(draw_dot(out, check=result))
+    for v, check in result.nodes.items():
+        name = f"v{topological_order(out).index(v)}"
+        assert fill_and_stroke(svg_nodes(svg)[name])[0] == FILLS[check.verdict]
+    w_check = result.nodes[w]
+    assert texts(node_named(svg, "w"))[-1] == (
+        f"analytic {w_check.analytic:.4g} ≠ numeric {w_check.numeric:.4g}"
+    )
+    assert texts(node_named(svg, "w"))[-1] == "analytic 4.5 ≠ numeric 3"
+    assert texts(node_named(svg, "x"))[-1] == KINK
+    assert "gradient differs from finite differences" in texts(svg_nodes(svg)["key"])
+    assert "cluster_key" in draw_dot(out, check=result).source
+
+
+def test_no_key_without_check_or_highlight() -> None:
+    o, _ = neuron()
+    assert "key" not in dot_nodes(draw_dot(o))
+
+
+def test_highlight_outlines_the_value_and_its_op() -> None:
+    o, _ = neuron()
+    n = o.parents[0]
+    svg = render_svg(draw_dot(o, highlight=[n]))
+    index = topological_order(o).index(n)
+    assert fill_and_stroke(svg_nodes(svg)[f"v{index}"])[1] == PURPLE
+    assert fill_and_stroke(svg_nodes(svg)[f"o{index}"])[1] == PURPLE
+    assert fill_and_stroke(node_named(svg, "o"))[1] != PURPLE
+    assert "highlighted" in texts(svg_nodes(svg)["key"])
+    assert draw_dot(o, highlight=n).source == draw_dot(o, highlight=[n]).source
+
+
+# ----------------------------------------------------------------------------- arguments
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (lambda r: {"rankdir": "XY"}, ValueError, "'XY'"),
+        (lambda r: {"format": "gif2"}, ValueError, "'gif2'"),
+        (lambda r: {"max_nodes": 0}, ValueError, "0"),
+        (lambda r: {"max_nodes": True}, ValueError, "True"),
+        (lambda r: {"max_nodes": 2.5}, ValueError, "2.5"),
+        (lambda r: {"show_grad": "yes"}, TypeError, "'yes'"),
+        (lambda r: {"highlight": [1.0]}, TypeError, r"highlight\[0\]"),
+        (lambda r: {"highlight": [Value(1.0)]}, ValueError, "not in the graph"),
+        (lambda r: {"parameters": 5}, TypeError, "parameters"),
+        (lambda r: {"check": object()}, TypeError, "check_graph"),
+        (lambda r: {"grads": [1.0]}, TypeError, "grads must be a mapping"),
+        (lambda r: {"grads": {1.0: 1.0}}, TypeError, "keys must be Values"),
+        (lambda r: {"grads": {r: True}}, TypeError, "True"),
+        (lambda r: {"grads": {r: 1.0}, "show_grad": False}, ValueError, "show_grad=False"),
+    ],
+)
+def test_bad_arguments_are_rejected_clearly(kwargs: Any, error: type, message: str) -> None:
+    root = Value(1.0)
+    with pytest.raises(error, match=message):
+        draw_dot(root, **kwargs(root))
+
+
+def test_root_must_be_a_value() -> None:
+    with pytest.raises(TypeError, match="root must be a Value, got float"):
+        draw_dot(1.0)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- labels are data
+
+
+def shown_lines(label: str) -> list[str]:
+    """What a label should read as in SVG, worked out independently of drawing.py.
+
+    Over-long labels end in "…"; each "\\n" starts a new line (an empty line has no SVG text);
+    control characters, which XML cannot carry, show as Unicode control pictures (C0, DEL) or
+    Python escapes (C1, U+FFFE/U+FFFF, lone surrogates).
+    """
+    if len(label) > LABEL_LIMIT:
+        label = label[:LABEL_LIMIT] + "…"
+    lines = []
+    for line in label.split("\n"):
+        out = []
+        for ch in line:
+            c = ord(ch)
+            if c < 0x20:
+                out.append(chr(0x2400 + c))
+            elif c == 0x7F:
+                out.append("\u2421")
+            elif 0x80 <= c < 0xA0:
+                out.append(f"\\x{c:02x}")
+            elif c in (0xFFFE, 0xFFFF) or 0xD800 <= c < 0xE000:
+                out.append(f"\\u{c:04x}")
+            else:
+                out.append(ch)
+        if out:
+            lines.append("".join(out).replace("\xa0", " "))
+    return lines
+
+
+def label_texts(g: Any) -> list[str]:
+    """The SVG texts of the single value node of ``g`` without its data and grad."""
+    node_texts = texts(svg_nodes(render_svg(g))["v0"])
+    assert node_texts[-2:] == ["data 1", "grad 0"]
+    return node_texts[:-2]
+
+
+@given(st.text(max_size=LABEL_LIMIT + 8))
+@example('"]; evil [label="x')
+@example("</TD></TR></TABLE>> ] [")
+@example("a\\Nb\\G\\L\\\\")
+@example("]")
+@example("<B>bold</B> &amp; &#93; {x|y}")
+@example("tab\there\r\nbell\x07 del\x7f c1\x85 \ufffe")
+@example("  two  spaces  \n\n  ")
+@example("漢字 😀 \u2028 \u200b")
+def test_any_label_renders_verbatim_to_valid_svg(label: str) -> None:
+    g = draw_dot(Value(1.0, label=label))
+    assert dot_nodes(g) == ["v0"]
+    assert label_texts(g) == shown_lines(label)
+
+
+def test_lone_surrogate_and_long_labels() -> None:
+    assert label_texts(draw_dot(Value(1.0, label="a\ud800b"))) == ["a\\ud800b"]
+    long = "x" * (LABEL_LIMIT + 10)
+    assert label_texts(draw_dot(Value(1.0, label=long))) == ["x" * LABEL_LIMIT + "…"]
+
+
+def test_the_label_check_catches_an_unescaped_label() -> None:
+    # a deliberately wrong drawing: the label pasted into an HTML label without escaping
+    # loses its backslash sequence to Graphviz's \N (node name) substitution
+    g = graphviz.Digraph()
+    g.node("v0", "<<TABLE><TR><TD>a\\Nb</TD><TD>data 1</TD><TD>grad 0</TD></TR></TABLE>>")
+    assert label_texts(g) != shown_lines("a\\Nb")
+
+
+# ----------------------------------------------------------------------------- large graphs
+
+
+def group_counts(svg: ET.Element) -> list[tuple[str, int]]:
+    """(title, number of values) of every group box in the rendered diagram."""
+    counts = []
+    for name, el in svg_nodes(svg).items():
+        if name.startswith("g"):
+            title = texts(el)[0]
+            found = re.search(r"× (\d+)$|^(\d+) (?:leaves|parameters)$|\((\d+) \w+\)$", title)
+            assert found, title
+            counts.append((title, int(next(n for n in found.groups() if n))))
+    return counts
+
+
+def test_large_mlp_graph_collapses_by_layer_and_says_so(big_mlp: tuple[Value, list[Value]]) -> None:
+    loss, params = big_mlp
+    total = len(topological_order(loss))
+    g = draw_dot(loss, parameters=params)
+    boxes = [n for n in dot_nodes(g) if n[0] in "vg"]
+    assert len(boxes) <= 250 // 4
+    svg = render_svg(g)
+    counts = group_counts(svg)
+    singles = [n for n in svg_nodes(svg) if n.startswith("v")]
+    hidden = sum(n for _, n in counts)
+    assert hidden + len(singles) == total  # every value is in exactly one box
+    titles = [title for title, _ in counts]
+    assert titles.count("tanh × 4480") == 2  # two hidden layers of 16 neurons x 280 samples
+    assert titles.count("w·x+b × 280") == 1  # the output neuron
+    assert "layers.0.neurons.*  (64 parameters)" in titles
+    assert "layers.2.neurons.0.*  (17 parameters)" in titles
+    caption = " ".join(t.text or "" for t in svg.findall(f"{SVG}g/{SVG}text"))
+    assert f"collapsed: {hidden:,} of {total:,} values are hidden in {len(counts)} group" in caption
+    assert texts(node_named(svg, "loss"))[0] == "loss"  # the output is always drawn itself
+
+
+def test_collapsed_graph_keeps_highlighted_nodes(big_mlp: tuple[Value, list[Value]]) -> None:
+    loss, _ = big_mlp
+    inner = topological_order(loss)[500]
+    g = draw_dot(loss, highlight=[inner])
+    svg = render_svg(g)
+    index = topological_order(loss).index(inner)
+    assert fill_and_stroke(svg_nodes(svg)[f"v{index}"])[1] == PURPLE
+
+
+def test_long_chain_collapses_into_bands_and_renders() -> None:
+    y = Value(0.5, label="x")
+    for _ in range(10_000):
+        y = y * 1.0001 + 0.1
+    total = len(topological_order(y))
+    assert total > 20_000
+    g = draw_dot(y, max_nodes=100)
+    svg = render_svg(g)
+    counts = group_counts(svg)
+    singles = [n for n in svg_nodes(svg) if n.startswith("v")]
+    assert len(counts) + len(singles) <= 100
+    assert sum(n for _, n in counts) + len(singles) == total
+    assert "collapsed" in g.source
+
+
+def test_collapsed_groups_count_and_colour_check_verdicts() -> None:
+    loss, _ = mlp_loss(4, sizes=(2, 3, 1))
+    result = check_graph(loss)
+    assert all(c.verdict == OK for c in result.checks)
+    svg = render_svg(draw_dot(loss, check=result, max_nodes=20))
+    groups = [el for name, el in svg_nodes(svg).items() if name.startswith("g")]
+    assert groups
+    for el in groups:
+        count = next(n for title, n in group_counts(svg) if title == texts(el)[0])
+        assert texts(el)[-1] == f"{count} ok"
+        assert fill_and_stroke(el)[0] == FILLS[OK]
+
+
+def test_graph_of_exactly_max_nodes_is_drawn_in_full() -> None:
+    o, _ = neuron()
+    assert "collapsed" not in draw_dot(o, max_nodes=10).source
+    assert "collapsed" in draw_dot(o, max_nodes=9).source
+
+
+def test_refuses_when_even_collapsed_too_many_nodes_must_stay(
+    big_mlp: tuple[Value, list[Value]],
+) -> None:
+    loss, _ = big_mlp
+    with pytest.raises(ValueError, match=r"draw_dot\(node\) draws only what node depends on"):
+        draw_dot(loss, highlight=topological_order(loss)[:50], max_nodes=20)
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def test_renders_png_and_pdf_files(tmp_path: Any) -> None:
+    require_tool("dot")
+    o, params = neuron()
+    g = draw_dot(o, parameters=params, format="png")
+    out = g.render(outfile=tmp_path / "neuron.png", cleanup=True)
+    assert (tmp_path / "neuron.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert out.endswith("neuron.png")
+    assert g.pipe(format="pdf").startswith(b"%PDF")
+
+
+def test_without_dot_the_graph_is_built_and_rendering_says_how_to_install(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere on PATH
+    o, _ = neuron()
+    g = draw_dot(o)
+    assert "digraph" in g.source
+    hint = "sudo apt-get install graphviz"
+    with pytest.raises(graphviz.ExecutableNotFound, match=hint):
+        g.pipe(format="svg")
+    with pytest.raises(graphviz.ExecutableNotFound, match=hint):
+        g.render(outfile=tmp_path / "x.png")
+    with pytest.raises(graphviz.ExecutableNotFound, match=hint):
+        g._repr_mimebundle_()  # what Jupyter calls to show it inline
