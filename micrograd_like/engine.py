@@ -559,14 +559,19 @@ def _chain_general(root: Value, create_graph: bool, trace: list[StepRecord] | No
                 local = op.derivative(m, g, v.data, *[p.data for p in prev], *op.params)
         except _DOMAIN_ERRORS as err:
             raise _backward_error(v, err) from None
-        before = [p._g for p in prev] if trace is not None else []
+        before: list[Any] = []
+        after: list[Any] = []
         for p, c in zip(prev, local, strict=True):
-            p._g = c if p._g is _UNSET else p._g + c
+            old = p._g
+            p._g = new = c if old is _UNSET else old + c
+            if trace is not None:
+                # per parent, so a parent used twice (x * x) shows both of its additions
+                before.append(old)
+                after.append(new)
             p._n -= 1
             if not p._n:
                 push(p)
         if trace is not None:
-            after = [p._g for p in prev]
             trace.append(StepRecord(v, g, v.local_grads(), list(local), before, after))
 
 

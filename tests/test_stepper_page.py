@@ -1,0 +1,303 @@
+"""Tests for Stepper.save_html: the page's content, atomic writing, and stepping it in Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import require_module, require_tool
+
+from micrograd_like import stepper as stepper_module
+from micrograd_like.engine import Value
+from micrograd_like.functional import vsum
+from micrograd_like.stepper import Stepper
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# set to a path (e.g. docs/images/stepper_page.png) to refresh the README's screenshot
+SCREENSHOT_ENV = "MICROGRAD_LIKE_SCREENSHOT"
+
+
+def neuron() -> Value:
+    """micrograd's neuron: o = tanh(x1 w1 + x2 w2 + b), every value labelled."""
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
+    b = Value(6.8813735870195432, "b")
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    x1w1.label, x2w2.label = "x1w1", "x2w2"
+    s = x1w1 + x2w2
+    s.label = "x1w1 + x2w2"
+    n = s + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+def page_data(text: str) -> dict[str, Any]:
+    found = re.search(r'<script type="application/json" class="mgl-data">(.*?)</script>', text)
+    assert found is not None
+    data: dict[str, Any] = json.loads(found.group(1))
+    return data
+
+
+def wide_graph(n: int) -> Value:
+    """A graph of about ``n`` values: a sum over a long chain with fan-out."""
+    v = Value(0.3, "x")
+    terms = []
+    for i in range(n // 3):
+        v = (v * 0.9).tanh() if i % 2 else v + 0.1
+        terms.append(v)
+    return vsum(terms)
+
+
+# --------------------------------------------------------------------------- the page's content
+
+
+def test_page_is_self_contained_and_has_every_step(tmp_path: Path) -> None:
+    require_tool("dot")
+    o = neuron()
+    out = Stepper(o).save_html(tmp_path / "neuron.html")
+    assert out == tmp_path / "neuron.html"
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    assert "http" not in text and "<link" not in text and " src=" not in text  # no network
+    data = page_data(text)
+    assert [len(data["passes"][m]) for m in ("forward", "backward")] == [10, 6]
+    assert len(data["svgs"]) == 16 and all(s.startswith("<svg") for s in data["svgs"])
+    eqs = [f["equation"] for f in data["passes"]["backward"]]
+    assert eqs[0] == "do/do = 1.0000"
+    assert eqs[1].startswith("do/dn += do/do * do/dn = 1.0000 * 0.5000 = 0.5000")
+    assert all(x.grad == 0.0 for x in (o, *o.parents))  # saving changes no gradient
+    # the first frame is in the HTML itself, for viewers that run no scripts
+    assert '<pre class="mgl-equation">do/do = 1.0000</pre>' in text
+    assert '<div class="mgl-graph"><svg' in text
+
+
+def test_labels_cannot_break_out_of_the_page(tmp_path: Path) -> None:
+    require_tool("dot")
+    x = Value(1.0, "</script><script>alert(1)</script>")
+    y = x * 2.0
+    text = Stepper(y).save_html(tmp_path / "odd.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in text
+    assert page_data(text)["passes"]["forward"][0]["node"] == x.label
+
+
+def test_large_graph_is_capped_windowed_and_says_so(tmp_path: Path) -> None:
+    require_tool("dot")
+    root = wide_graph(5000)
+    s = Stepper(root, max_nodes=40)
+    assert len(s.forward) > 4000  # every step is available
+    text = s.save_html(tmp_path / "big.html", max_frames=12).read_text(encoding="utf-8")
+    data = page_data(text)
+    assert len(data["svgs"]) == 12
+    assert [len(data["passes"][m]) for m in ("forward", "backward")] == [
+        len(s.forward),
+        len(s.backward),
+    ]
+    assert data["passes"]["backward"][6]["svg"] is None  # past its 6 diagrams
+    assert "first 6 forward and 6 backward steps (max_frames=12)" in text
+    assert "more than max_nodes=40" in text
+    assert max(svg.count('class="node"') for svg in data["svgs"]) <= 2 * 30 + 2  # a window
+
+
+def test_without_dot_the_page_still_steps_through_equations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    text = Stepper(neuron()).save_html(tmp_path / "plain.html").read_text(encoding="utf-8")
+    data = page_data(text)
+    assert data["svgs"] == [] and "No diagrams:" in text and "dot" in text
+    assert data["passes"]["backward"][0]["equation"] == "do/do = 1.0000"
+
+
+def test_a_leaf_alone_is_a_one_step_page(tmp_path: Path) -> None:
+    require_tool("dot")
+    data = page_data(Stepper(Value(2.0, "x")).save_html(tmp_path / "x.html").read_text())
+    assert [f["equation"] for f in data["passes"]["backward"]] == ["dx/dx = 1.0000"]
+
+
+# --------------------------------------------------------------------------- writing the file
+
+
+def test_file_mode_follows_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        out = Stepper(Value(1.0)).save_html(tmp_path / "p.html", max_frames=0)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+def test_missing_folder_and_directory_are_clear_errors(tmp_path: Path) -> None:
+    s = Stepper(Value(1.0))
+    missing = tmp_path / "nope" / "p.html"
+    with pytest.raises(FileNotFoundError, match=re.escape(f"cannot write {str(missing)!r}")):
+        s.save_html(missing)
+    with pytest.raises(IsADirectoryError, match=re.escape(str(tmp_path))):
+        s.save_html(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="max_frames"):
+        s.save_html(tmp_path / "p.html", max_frames=-1)
+
+
+def test_unwritable_folder_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    target = tmp_path / "p.html"
+    with pytest.raises(PermissionError, match=f"cannot write {re.escape(repr(str(target)))}"):
+        Stepper(Value(1.0)).save_html(target, max_frames=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_leaves_nothing_partial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "p.html"
+    target.write_text("the old page")
+
+    def broken_replace(src: Any, dst: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(stepper_module.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="No space left on device"):
+        Stepper(Value(1.0)).save_html(target, max_frames=0)
+    assert [p.name for p in tmp_path.iterdir()] == ["p.html"]  # no temporary file left
+    assert target.read_text() == "the old page"  # the old file is untouched
+
+
+# --------------------------------------------------------------------------- in a real browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    require_tool("chromium")
+    require_module("playwright")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def highlighted(page: Any) -> list[str]:
+    """Names of the value boxes drawn with the highlight outline."""
+    names: list[str] = page.eval_on_selector_all(
+        ".mgl-graph g.node",
+        """gs => gs.filter(g => g.querySelector('[stroke="#7c3aed"]'))
+                  .map(g => g.querySelector('text[font-weight="bold"]'))
+                  .filter(t => t).map(t => t.textContent)""",
+    )
+    return names
+
+
+def test_the_page_steps_in_chromium(browser: Any, tmp_path: Path) -> None:
+    require_tool("dot")
+    out = Stepper(neuron()).save_html(tmp_path / "neuron.html")
+    page = browser.new_page(viewport={"width": 1100, "height": 480})
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(out.as_uri())
+
+    def state() -> tuple[str, str, str]:
+        return (
+            page.inner_text(".mgl-counter"),
+            page.inner_text(".mgl-title"),
+            page.inner_text(".mgl-equation"),
+        )
+
+    counter, title, equation = state()
+    assert counter == "step 1 of 6" and "seed: o" in title and equation == "do/do = 1.0000"
+    assert highlighted(page) == ["o"]
+    assert page.is_disabled("button[data-go=prev]")
+    for _ in range(3):
+        page.click("button[data-go=next]")
+    counter, title, equation = state()
+    assert counter == "step 4 of 6" and "x1w1 + x2w2 (add) passes its gradient 0.5000" in title
+    assert equation.split("\n")[0].startswith("do/dx1w1 += do/d(x1w1 + x2w2) * ")
+    assert highlighted(page) == ["x1w1 + x2w2"]
+    if os.environ.get(SCREENSHOT_ENV):
+        page.screenshot(path=os.environ[SCREENSHOT_ENV], full_page=True)
+    shot = page.screenshot(full_page=True)
+    assert shot.startswith(b"\x89PNG") and len(shot) > 10_000
+    page.keyboard.press("ArrowRight")  # the pass takes the last input pushed first
+    assert state()[0] == "step 5 of 6" and highlighted(page) == ["x2w2"]
+    page.keyboard.press("ArrowRight")
+    counter, _, equation = state()
+    assert counter == "step 6 of 6" and highlighted(page) == ["x1w1"]
+    assert "do/dx1 += do/dx1w1 * dx1w1/dx1 = 0.5000 * -3.0000 = -1.5000" in equation
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert state()[0] == "step 3 of 6" and highlighted(page) == ["n"]
+    page.keyboard.press("End")
+    assert state()[0] == "step 6 of 6" and page.is_disabled("button[data-go=next]")
+    page.click("button[data-pass=forward]")
+    counter, title, equation = state()
+    assert counter == "step 1 of 10" and equation == "x1 = 2.0000" and highlighted(page) == ["x1"]
+    assert page.get_attribute("button[data-pass=forward]", "aria-pressed") == "true"
+    page.keyboard.press("End")
+    assert state()[2] == "o = tanh(n) = tanh(0.8814) = 0.7071" and highlighted(page) == ["o"]
+    page.keyboard.press("b")  # back to the backward pass, at its start
+    assert state()[0] == "step 1 of 6"
+    assert errors == [] and requests == [out.as_uri()]  # nothing loaded but the file itself
+    page.close()
+
+
+def test_notebook_fragments_on_one_page_step_independently(browser: Any, tmp_path: Path) -> None:
+    require_tool("dot")
+    first, second = Stepper(neuron()), Stepper(Value(1.0, "x") * 2.0)
+    page_file = tmp_path / "notebook.html"
+    page_file.write_text(
+        f"<!DOCTYPE html><html><body>{first._repr_html_()}{second._repr_html_()}</body></html>",
+        encoding="utf-8",
+    )
+    page = browser.new_page()
+    page.goto(page_file.as_uri())
+    one, two = page.locator(".mgl-stepper").all()
+    two.locator("button[data-go=next]").click()
+    assert two.locator(".mgl-counter").inner_text() == "step 2 of 2"
+    assert one.locator(".mgl-counter").inner_text() == "step 1 of 6"
+    page.keyboard.press("ArrowRight")  # a notebook's keys go to the focused stepper only
+    assert one.locator(".mgl-counter").inner_text() == "step 1 of 6"
+    one.focus()
+    page.keyboard.press("ArrowRight")
+    assert one.locator(".mgl-counter").inner_text() == "step 2 of 6"
+    page.close()
+
+
+def test_a_capped_page_says_why_a_step_has_no_diagram(browser: Any, tmp_path: Path) -> None:
+    require_tool("dot")
+    out = Stepper(neuron()).save_html(tmp_path / "capped.html", max_frames=4)
+    page = browser.new_page()
+    page.goto(out.as_uri())
+    page.keyboard.press("ArrowRight")
+    assert page.locator(".mgl-graph svg").count() == 1
+    page.keyboard.press("ArrowRight")
+    assert page.locator(".mgl-graph svg").count() == 0
+    assert "No diagram for this step" in page.inner_text(".mgl-graph")
+    assert "first 2 forward and 2 backward steps" in page.inner_text(".mgl-note")
+    assert page.inner_text(".mgl-equation").startswith("do/d(x1w1 + x2w2) += ")
+    page.close()

@@ -1,0 +1,458 @@
+"""Tests for stepping (the traces) and the Stepper's widget and text walk-through."""
+
+from __future__ import annotations
+
+import html
+import math
+import sys
+from typing import Any
+
+import pytest
+from conftest import require_module, require_tool
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from micrograd_like import engine, stepping
+from micrograd_like.engine import StepRecord, Value, topological_order
+from micrograd_like.functional import vsum
+from micrograd_like.ops import Op
+from micrograd_like.stepper import Stepper
+from micrograd_like.stepping import (
+    gradients_at,
+    node_names,
+    trace_backward,
+    trace_forward,
+)
+from micrograd_like.testing import DOMAINS, expressions
+
+# --------------------------------------------------------------------------- random graphs
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> Value:
+    """A random graph over every built-in op (shared strategy: reuse, fan-out, n-ary ops)."""
+    expr = draw(expressions(ops=sorted(DOMAINS), max_ops=10))
+    return expr(*[Value(p, f"x{i}") for i, p in enumerate(expr.point)])
+
+
+def same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def replay_mismatches(root: Value) -> list[str]:
+    """Everything in which the trace disagrees with a real backward() (leaves .grad set)."""
+    order = topological_order(root)
+    steps = trace_backward(root)
+    problems = [f"{v!r} .grad changed by the trace" for v in order if v.grad != 0.0]
+    root.backward()
+    final = gradients_at(steps, len(steps) - 1)
+    problems += [
+        f"{node_names(root)[v]}: trace {final.get(v)!r} != backward {v.grad!r}"
+        for v in order
+        if v not in final or not same(final[v], v.grad)
+    ]
+    for step in steps[1:]:
+        if not same(step.grad, final[step.node]):
+            problems.append(f"step {step.index}: node gradient {step.grad} not final")
+        for u in step.updates:
+            if not same(u.after, u.before + u.contribution):
+                problems.append(f"step {step.index}: {u.before} + {u.contribution} != {u.after}")
+    return problems
+
+
+# --------------------------------------------------------------------------- trace_backward
+
+
+@given(graphs())
+def test_trace_reproduces_backward_exactly(root: Value) -> None:
+    assert replay_mismatches(root) == []
+
+
+@given(graphs())
+def test_step_count_is_seed_plus_each_non_leaf_once(root: Value) -> None:
+    order = topological_order(root)
+    steps = trace_backward(root)
+    non_leaves = [v for v in order if v.parents]
+    assert len(steps) == 1 + len(non_leaves)
+    assert steps[0].is_seed and steps[0].node is root and steps[0].updates == ()
+    assert {id(s.node) for s in steps[1:]} == {id(v) for v in non_leaves}
+    assert [s.index for s in steps] == list(range(len(steps)))
+    assert all(len(s.updates) == len(s.node.parents) for s in steps[1:])
+
+
+def test_a_wrong_trace_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the replay check must be able to fail: perturb one contribution the engine reports
+    real = engine.run_pass
+
+    def skewed(root: Value, seed: Any, **kw: Any) -> list[Value]:
+        trace: list[StepRecord] = kw["trace"]
+        nodes = real(root, seed, **kw)
+        rec = trace[-1]
+        rec.after[0] += 1.0
+        return nodes
+
+    monkeypatch.setattr(stepping, "run_pass", skewed)
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    assert replay_mismatches(a * b + a) != []
+
+
+def test_trace_changes_no_grad_and_leaves_no_state() -> None:
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    a.grad = 0.5  # gradients already accumulated stay as they are
+    L = (a * b).tanh() + a
+    trace_backward(L)
+    assert [a.grad, b.grad, L.grad] == [0.5, 0.0, 0.0]
+    assert all(v._g is None and v._n == 0 for v in topological_order(L))
+    L.backward()  # a real pass afterwards is unaffected
+    assert b.grad == pytest.approx(2.0 * (1 - math.tanh(-6.0) ** 2))
+
+
+def test_hand_example_equations() -> None:
+    a, b, d = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "d")
+    c = a * b
+    c.label = "c"
+    L = c + d
+    L.label = "L"
+    steps = trace_backward(L)
+    assert [s.name for s in steps] == ["L", "L", "c"]
+    assert steps[0].equation == "dL/dL = 1.0000"
+    assert steps[0].latex == r"\frac{\partial L}{\partial L} = 1.0000"
+    assert steps[2].grad == 1.0
+    assert steps[2].equation.split("\n") == [
+        "dL/da += dL/dc * dc/da = 1.0000 * -3.0000 = -3.0000   [dL/da: 0.0000 -> -3.0000]",
+        "dL/db += dL/dc * dc/db = 1.0000 * 2.0000 = 2.0000   [dL/db: 0.0000 -> 2.0000]",
+    ]
+    first = steps[2].updates[0]
+    assert (first.name, first.local, first.contribution, first.before, first.after) == (
+        "a",
+        -3.0,
+        -3.0,
+        0.0,
+        -3.0,
+    )
+    assert first.latex == (
+        r"\frac{\partial L}{\partial a} \mathrel{+}= \frac{\partial L}{\partial c} \cdot "
+        r"\frac{\partial c}{\partial a} = 1.0000 \cdot (-3.0000) = -3.0000"
+        r" \quad [0.0000 \to -3.0000]"
+    )
+    assert steps[2].latex.startswith(r"\begin{gathered}") and r" \\ " in steps[2].latex
+
+
+def test_reused_node_gets_one_update_per_use() -> None:
+    # x * x: the second addition starts where the first ended (the engine records per parent)
+    x = Value(3.0, "x")
+    y = x * x
+    y.label = "y"
+    (step,) = trace_backward(y)[1:]
+    assert [(u.name, u.contribution, u.before, u.after) for u in step.updates] == [
+        ("x", 3.0, 0.0, 3.0),
+        ("x", 3.0, 3.0, 6.0),
+    ]
+    assert "[dy/dx: 3.0000 -> 6.0000]" in step.equation
+
+
+def test_fan_out_accumulates_across_steps() -> None:
+    a = Value(1.5, "a")
+    b = a.tanh()
+    b.label = "b"
+    L = a * b
+    L.label = "L"
+    updates = [(s.name, u.name, u.before, u.after) for s in trace_backward(L) for u in s.updates]
+    assert updates[0][:3] == ("L", "a", 0.0)  # a first gets b
+    assert updates[2][:2] == ("b", "a") and updates[2][2] == updates[0][3]  # then adds to it
+
+
+def test_nary_writes_one_line_per_parent_and_seed_scales() -> None:
+    xs = [Value(float(i), f"x{i}") for i in range(1, 4)]
+    s = vsum(xs)
+    s.label = "s"
+    steps = trace_backward(s, grad=2.5)
+    assert steps[0].grad == 2.5 and steps[0].equation == "ds/ds = 2.5000"
+    lines = steps[1].equation.split("\n")
+    assert len(lines) == 3 and all(" = 2.5000 * 1.0000 = 2.5000" in line for line in lines)
+    assert [line.split(" ")[0] for line in lines] == ["ds/dx1", "ds/dx2", "ds/dx3"]
+
+
+def test_leaf_root_is_one_seed_step() -> None:
+    x = Value(4.0, "x")
+    (step,) = trace_backward(x)
+    assert step.is_seed and step.equation == "dx/dx = 1.0000" and step.updates == ()
+    (fstep,) = trace_forward(x)
+    assert fstep.is_leaf and fstep.equation == "x = 4.0000" and fstep.inputs == ()
+    assert gradients_at([step], 0) == {x: 1.0}
+
+
+def test_generated_names_are_stable_and_labels_win() -> None:
+    def build() -> Value:
+        a = Value(2.0, "a")
+        return (a * 3.0).tanh() + a
+
+    first, second = build(), build()
+    assert list(node_names(first).values()) == list(node_names(second).values())
+    assert list(node_names(first).values()) == ["a", "n1", "n2", "n3", "n4"]
+    eqs = [s.equation for s in trace_backward(first)]
+    assert eqs == [s.equation for s in trace_backward(second)]
+    assert eqs[0] == "dn4/dn4 = 1.0000"
+
+
+def test_odd_labels_are_bracketed_in_text_and_escaped_in_latex() -> None:
+    w = Value(2.0, "w_1 {x}")
+    y = w * w
+    y.label = "y"
+    step = trace_backward(y)[1]
+    assert step.equation.startswith("dy/d(w_1 {x}) += dy/dy * dy/d(w_1 {x})")
+    assert r"\partial \mathrm{w\_1\ \{x\}}" in step.updates[0].latex
+
+
+def test_numbers_use_scientific_notation_outside_everyday_magnitudes() -> None:
+    x = Value(1e-7, "x")
+    y = x * 1e9
+    y.label = "y"
+    step = trace_forward(y)[-1]
+    assert step.equation == "y = x * n1 = 1.0000e-07 * 1.0000e+09 = 100.0000"
+    assert (
+        step.latex
+        == r"y = x \cdot \mathrm{n1} = 1.0000 \times 10^{-7} \cdot 1.0000 \times 10^{9} = 100.0000"
+    )
+
+
+def test_an_op_symbol_never_hides_a_param() -> None:
+    # a custom unary op with a symbol and a param is written as a call, keeping the param
+    shift = Op("shift", 1, lambda x, c: x + c, lambda m, g, out, x, c: (g,), symbol="⊕")
+    y = Value.apply(shift.bind(2.0), Value(1.0, "x"))
+    assert trace_forward(y)[-1].equation == "n1 = shift(x; 2) = shift(1.0000; 2) = 3.0000"
+    neg = Op("flip", 1, lambda x: -x, lambda m, g, out, x: (-g,), symbol="~")
+    assert trace_forward(Value.apply(neg, Value(1.0, "x")))[-1].equation.startswith("n1 = ~x")
+
+
+def test_gradients_at_shows_only_what_the_pass_reached() -> None:
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    c = a * b
+    L = c.tanh()
+    steps = trace_backward(L)
+    assert gradients_at(steps, 0) == {L: 1.0}
+    assert set(gradients_at(steps, 1)) == {L, c}
+    assert set(gradients_at(steps, 2)) == {L, c, a, b}
+    with pytest.raises(IndexError, match=r"step 3 is out of range 0\.\.2"):
+        gradients_at(steps, 3)
+
+
+def test_trace_raises_like_backward_and_changes_nothing() -> None:
+    x = Value(0.0, "x")
+    y = x.sqrt() + x
+    with pytest.raises(ZeroDivisionError, match=r"sqrt\(0\.0\)"):
+        y.backward()
+    with pytest.raises(ZeroDivisionError, match=r"sqrt\(0\.0\)"):
+        trace_backward(y)
+    assert x.grad == 0.0 and all(v._g is None for v in topological_order(y))
+
+
+def test_deep_chain_needs_no_recursion() -> None:
+    x = v = Value(0.1, "x")
+    for _ in range(5000):
+        v = v.tanh()
+    steps = trace_backward(v)
+    assert len(steps) == 5001 and steps[-1].updates[0].parent is x
+    assert len(trace_forward(v)) == 5001
+
+
+@pytest.mark.parametrize("fn", [trace_backward, trace_forward, node_names, Stepper])
+@pytest.mark.parametrize("bad", [3.0, "x", None, [Value(1.0)]])
+def test_non_value_root_is_a_type_error(fn: Any, bad: object) -> None:
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        fn(bad)
+
+
+def test_bad_seed_is_rejected() -> None:
+    with pytest.raises(TypeError, match="trace_backward grad"):
+        trace_backward(Value(1.0), grad="1")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- trace_forward
+
+
+@given(graphs())
+@settings(max_examples=30)
+def test_forward_is_the_evaluation_order(root: Value) -> None:
+    steps = trace_forward(root)
+    assert [s.node for s in steps] == topological_order(root)
+    seen: set[int] = set()
+    for s in steps:
+        assert s.value == s.node.data and s.inputs == s.node.parents
+        assert s.op == ("" if s.is_leaf else s.node.primitive.describe())  # type: ignore[union-attr]
+        assert all(id(p) in seen for p in s.inputs)  # each input computed before it is used
+        seen.add(id(s.node))
+
+
+def test_forward_equations() -> None:
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    c = a * b
+    c.label = "c"
+    d = (-c) ** 2
+    d.label = "d"
+    eqs = [s.equation for s in trace_forward(d.leaky_relu(0.1))]
+    assert eqs[2] == "c = a * b = 2.0000 * -3.0000 = -6.0000"
+    assert eqs[3] == "n3 = -c = -(-6.0000) = 6.0000"
+    assert eqs[4] == "d = n3 ** 2 = 6.0000 ** 2 = 36.0000"
+    assert eqs[5] == "n5 = leaky_relu(d; 0.1) = leaky_relu(36.0000; 0.1) = 36.0000"
+    assert trace_forward(d)[4].latex == r"d = {\mathrm{n3}}^{2} = {6.0000}^{2} = 36.0000"
+
+
+def test_forward_caps_long_argument_lists() -> None:
+    s = vsum([Value(1.0) for _ in range(20)])
+    eq = trace_forward(s)[-1].equation
+    names = eq.split(" = ")[1]
+    assert names.count(",") == 7 and names.endswith("n6, … 13 more)")
+
+
+# --------------------------------------------------------------------------- the Stepper
+
+
+def example() -> tuple[Value, dict[str, Value]]:
+    a, b, d, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "d"), Value(-2.0, "f")
+    c = a * b
+    c.label = "c"
+    e = c + d
+    e.label = "e"
+    L = e * f
+    L.label = "L"
+    return L, {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "L": L}
+
+
+def test_stepper_positions_and_frames() -> None:
+    L, v = example()
+    s = Stepper(L)
+    assert (s.mode, s.index, len(s.forward), len(s.backward)) == ("backward", 0, 7, 4)
+    assert s.frame().title.startswith("Backward step 1 of 4 · seed: L")
+    assert s.next().name == "L" and s.next().name == "e" and s.next().name == "c"
+    assert s.next().index == 3  # stays on the last step
+    assert s.previous().node is v["e"]
+    s.mode = "forward"
+    assert s.index == 0 and s.frame().equation == "a = 2.0000"
+    s.index = 2
+    assert s.frame().equation == "c = a * b = 2.0000 * -3.0000 = -6.0000"
+    assert s.frame("backward").index == 0 and s.frame("backward", 3).name == "c"
+    with pytest.raises(IndexError, match=r"step 7 is out of range 0\.\.6"):
+        s.index = 7
+    with pytest.raises(ValueError, match="mode must be"):
+        s.mode = "sideways"
+    with pytest.raises(ValueError, match="max_nodes"):
+        Stepper(L, max_nodes=0)
+
+
+def test_stepper_text_walk_through() -> None:
+    L, _ = example()
+    s = Stepper(L)
+    text = s.text()
+    assert text == str(s) and text in repr(s)
+    assert repr(s).startswith("Stepper(L = -8.0000: 7 values, 7 forward steps, 4 backward steps)")
+    assert "    dL/da += dL/dc * dc/da = -2.0000 * -3.0000 = 6.0000" in text
+    assert "Forward step 3 of 7 · c (mul)\n    c = a * b" in text
+    assert "… 5 more steps" in s.text(max_steps=2)
+
+
+def test_stepper_changes_no_grad() -> None:
+    require_tool("dot")
+    L, v = example()
+    s = Stepper(L)
+    s.text()
+    s.svg("backward", 3)
+    assert all(x.grad == 0.0 for x in v.values())
+
+
+def test_widget_steps_and_shows_the_frame() -> None:
+    require_module("ipywidgets")
+    require_tool("dot")
+    L, _ = example()
+    w = Stepper(L).widget()
+    assert w.counter.value == "step 1 of 4" and w.previous.disabled and not w.next.disabled
+    assert w.equation.value == r"$$\frac{\partial L}{\partial L} = 1.0000$$"
+    w.next.click()
+    w.next.click()
+    assert w.stepper.index == 2 and w.slider.value == 2 and w.play.value == 2
+    assert "e (add) passes its gradient -2.0000" in w.title.value
+    assert r"= -2.0000 \cdot 1.0000 = -2.0000" in w.equation.value
+    assert "<svg" in w.graph.value and "#7c3aed" in w.graph.value  # the highlight colour
+    svg = html.unescape(w.graph.value)  # dot writes "-" as "&#45;"
+    assert "grad -2" in svg and "grad —" in svg  # a and b are not reached yet
+    w.next.click()
+    w.next.click()  # already at the end
+    assert w.slider.value == 3 and w.next.disabled and "grad -4" in html.unescape(w.graph.value)
+    w.toggle.value = "forward"
+    assert (w.stepper.mode, w.slider.value, w.slider.max, w.play.max) == ("forward", 0, 6, 6)
+    w.play.value = 2  # Play drives the slider
+    assert w.stepper.index == 2 and "c = a \\cdot b" in w.equation.value
+    assert ">grad " not in w.graph.value  # the forward pass shows no gradients
+    w.previous.click()
+    assert w.counter.value == "step 2 of 7"
+
+
+def test_widget_on_a_leaf_and_on_a_large_graph() -> None:
+    require_module("ipywidgets")
+    require_tool("dot")
+    w = Stepper(Value(3.0, "x")).widget()
+    assert w.slider.max == 0 and w.next.disabled and r"\partial x}{\partial x}" in w.equation.value
+    v = Value(0.5, "x")
+    for _ in range(300):
+        v = v.tanh() + v
+    s = Stepper(v, max_nodes=20)
+    w = s.widget()
+    w.slider.value = 250
+    assert "more than max_nodes=20" in w.title.value
+    assert w.graph.value.count('class="node"') < 60  # a window, not the 900-value graph
+
+
+def test_widget_without_graphviz_dot_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    require_module("ipywidgets")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    L, _ = example()
+    w = Stepper(L).widget()
+    assert "No diagram" in w.graph.value and "dot" in w.graph.value
+    assert r"\partial L}{\partial L} = 1.0000" in w.equation.value
+
+
+def test_text_fallback_without_ipywidgets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets now fails
+    L, _ = example()
+    s = Stepper(L)
+    with pytest.raises(ImportError, match=r"needs ipywidgets.*print\(stepper\)"):
+        s.widget()
+    s._ipython_display_()  # outside a kernel: the text walk-through
+    assert "dL/da += dL/dc * dc/da" in capsys.readouterr().out
+
+    import IPython
+    import IPython.display
+
+    shown: list[Any] = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: type("Shell", (), {"kernel": object()})())
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
+    s._ipython_display_()  # in a kernel without ipywidgets: the page's own controls
+    ((bundle, kw),) = shown
+    assert kw == {"raw": True} and "mgl-stepper" in bundle["text/html"]
+    assert bundle["text/plain"] == repr(s)
+
+
+def test_in_a_real_kernel_it_displays_the_widget() -> None:
+    nbformat = require_module("nbformat")
+    require_module("nbclient")
+    require_module("ipykernel")
+    require_tool("dot")
+    from nbclient import NotebookClient
+
+    code = (
+        "from micrograd_like.engine import Value\n"
+        "from micrograd_like.stepper import Stepper\n"
+        "a = Value(2.0, 'a'); L = a * a; L.label = 'L'\n"
+        "Stepper(L)"
+    )
+    blocked = "import sys; sys.modules['ipywidgets'] = None\n" + code
+    nb = nbformat.v4.new_notebook(  # type: ignore[attr-defined]
+        cells=[nbformat.v4.new_code_cell(code), nbformat.v4.new_code_cell(blocked)]  # type: ignore[attr-defined]
+    )
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    with_widgets, without = (cell.outputs[0]["data"] for cell in nb.cells)
+    assert "application/vnd.jupyter.widget-view+json" in with_widgets
+    assert "mgl-stepper" in without["text/html"]
+    assert "dL/da += dL/dL * dL/da" in without["text/plain"]
