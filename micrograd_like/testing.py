@@ -28,6 +28,7 @@ __all__ = [
     "DOMAINS",
     "Domain",
     "Expression",
+    "Step",
     "Variant",
     "assert_gradients_match",
     "domain",
@@ -192,7 +193,9 @@ def kink_samples(name: str) -> list[tuple[Op, tuple[float, ...]]]:
 
 
 @dataclass(frozen=True)
-class _Step:
+class Step:
+    """One node of an :class:`Expression`: an op applied to earlier steps, or a leaf."""
+
     op: Op | None  # None for a leaf
     args: tuple[int, ...] = ()  # earlier steps this op reads
     input: int = -1  # a leaf: which argument of the expression, or -1 for a constant
@@ -208,7 +211,7 @@ class Expression:
     arguments (``x0``, ``x1``, ...) or constants; an argument may feed several ops.
     """
 
-    def __init__(self, steps: Sequence[_Step], point: Sequence[float]) -> None:
+    def __init__(self, steps: Sequence[Step], point: Sequence[float]) -> None:
         self.steps = tuple(steps)
         self.point = tuple(point)
 
@@ -223,8 +226,12 @@ class Expression:
         apply: Callable[[Op, list[T]], T],
         constant: Callable[[float], T],
     ) -> T:
-        """Evaluate with other arithmetic: ``apply(op, args)`` computes one op, ``constant(c)``
-        makes a constant leaf; ``inputs`` stand for the arguments. Returns the output."""
+        """Evaluate the graph with other arithmetic and return its output.
+
+        ``inputs`` stand for the arguments, ``apply(op, args)`` computes one op (its params are
+        ``op.params``) and ``constant(c)`` makes a constant leaf: with mpmath functions this is
+        an independent high-precision reference for the same expression.
+        """
         if len(inputs) != len(self.point):
             raise TypeError(f"expression takes {len(self.point)} inputs, got {len(inputs)}")
         vals: list[T] = []
@@ -305,17 +312,17 @@ def _expression(
     kinks: bool,
 ) -> Expression:
     choices = _choices(names, table)
-    steps: list[_Step] = []
+    steps: list[Step] = []
     values: list[float] = []
     point: list[float] = []
 
     def leaf(x: float) -> int:
         # the first leaf is always an argument; later ones until max_inputs, at random
         if len(point) < max_inputs and (not point or draw(st.booleans())):
-            steps.append(_Step(None, input=len(point), value=x))
+            steps.append(Step(None, input=len(point), value=x))
             point.append(x)
         else:
-            steps.append(_Step(None, value=x))
+            steps.append(Step(None, value=x))
         values.append(x)
         return len(steps) - 1
 
@@ -327,7 +334,7 @@ def _expression(
         return leaf(draw(st.floats(lo, hi)))
 
     def add_op(op: Op, args: list[int]) -> None:
-        steps.append(_Step(op, tuple(args)))
+        steps.append(Step(op, tuple(args)))
         values.append(float(op.forward(*[values[k] for k in args], *op.params)))
 
     for _ in range(draw(st.integers(1, max_ops))):
@@ -360,7 +367,7 @@ def _expression(
 
 def assert_gradients_match(
     f: Callable[..., Any],
-    inputs: Sequence[float],
+    inputs: Iterable[float | Value],
     *,
     order: int = 1,
     eps: float = 1e-6,

@@ -25,7 +25,7 @@ from micrograd_like.functional import dot, grad, logsumexp, vsum
 from micrograd_like.ops import OPS, define_op, get_op, undefine_op
 from micrograd_like.testing import Expression, expressions, temporary_op
 
-TIGHT = {"atol": 1e-8, "rtol": 1e-6}  # catches a rule off by one part in 2000
+TIGHT: dict[str, Any] = {"atol": 1e-8, "rtol": 1e-6}  # catches a rule off by one part in 2000
 
 
 def _square(x: float) -> float:
@@ -451,10 +451,13 @@ def test_check_graph_bad_input() -> None:
     with pytest.raises(ValueError, match="eps must be a positive finite number"):
         check_graph(Value(1.0), eps=0.0)
     x = Value(2.0, label="x")
-    out = x * 3.0
+    out, log = x * 3.0, x.log()
     x.data = 5.0  # the graph now disagrees with its leaves
     with pytest.raises(ValueError, match=r"holds 6\.0 but its op gives 15\.0.*Rebuild"):
         check_graph(out)
+    x.data = -1.0
+    with pytest.raises(ValueError, match=r"\(log\) holds .* gives an error \(log needs a posi"):
+        check_graph(log)
     near = Value(1e-7, label="near")
     with pytest.raises(
         ValueError, match="moving node #0 'near' \\(leaf\\) by -1e-06 takes node #1 \\(log\\)"

@@ -42,7 +42,7 @@ from micrograd_like.testing import (
     temporary_op,
 )
 
-FD = {"eps": 1e-6, "atol": 1e-6, "rtol": 1e-6}
+FD: dict[str, Any] = {"eps": 1e-6, "atol": 1e-6, "rtol": 1e-6}
 MP_DIGITS = 50
 MP_TOL = 1e-11
 EXACT = {"rel_tol": 1e-12, "abs_tol": 1e-14}
