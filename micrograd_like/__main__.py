@@ -12,9 +12,11 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from micrograd_like._validate import count, real
 from micrograd_like.data import make_blobs, make_circles, make_moons, make_spirals, make_xor
 from micrograd_like.engine import Value, no_grad, topological_order
 from micrograd_like.functional import grad
@@ -24,6 +26,7 @@ from micrograd_like.train import History, decision_boundary, evaluate, fit
 
 __all__ = ["main"]
 
+T = TypeVar("T")
 PROG = "micrograd_like"
 BINARY_SETS: dict[str, Callable[..., Any]] = {
     "moons": make_moons,
@@ -236,25 +239,29 @@ def _require(module: str, what: str) -> None:
         ) from None
 
 
-def _positive_int(text: str) -> int:
-    n = int(text)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
-    return n
+def _option(
+    name: str, parse: Callable[[str], T], check: Callable[[T, str], T]
+) -> Callable[[str], T]:
+    """An argparse ``type``: ``parse`` the text, then ``check`` the number with its bounds.
+
+    A text that does not parse gets argparse's "invalid <name> value" message; a number out
+    of range gets the check's own message.
+    """
+
+    def convert(text: str) -> T:
+        x = parse(text)
+        try:
+            return check(x, "")
+        except (TypeError, ValueError) as err:
+            raise argparse.ArgumentTypeError(str(err).strip()) from None
+
+    convert.__name__ = name
+    return convert
 
 
-def _positive(text: str) -> float:
-    x = float(text)
-    if not x > 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return x
-
-
-def _non_negative(text: str) -> float:
-    x = float(text)
-    if not x >= 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return x
+_positive_int = _option("positive int", int, count)
+_positive = _option("positive number", float, partial(real, above=0.0))
+_non_negative = _option("non-negative number", float, partial(real, at_least=0.0))
 
 
 def _sizes(text: str) -> list[int]:

@@ -22,6 +22,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from micrograd_like._validate import count, real
+
 __all__ = [
     "Target",
     "as_rows",
@@ -54,15 +56,6 @@ def _listed(data: object, name: str) -> list[Any]:
     return list(data)
 
 
-def _real(x: object, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(x).__name__} {x!r:.60}")
-    f = float(x)
-    if not math.isfinite(f):
-        raise ValueError(f"{name}: expected a finite number, got {f!r}")
-    return f
-
-
 def as_rows(X: object, name: str = "X") -> list[list[float]]:
     """Return inputs as a non-empty list of equally long rows of floats, or raise naming the fault.
 
@@ -89,7 +82,7 @@ def as_rows(X: object, name: str = "X") -> list[list[float]]:
                 raise ValueError(f"{name}: row 0 is empty; each row needs at least one number")
         elif len(row) != width:
             raise ValueError(f"{name}: row {i} has {len(row)} numbers but row 0 has {width}")
-        out.append([_real(x, f"{name}[{i}]") for x in row])
+        out.append([real(x, f"{name}[{i}][{j}]") for j, x in enumerate(row)])
     return out
 
 
@@ -113,27 +106,12 @@ def _label(t: object, where: str) -> int | float:
     # integer labels stay int (class ids); anything else must be a finite real
     if isinstance(t, numbers.Integral) and not isinstance(t, bool):
         return int(t)
-    return _real(t, where)
+    return real(t, where)
 
 
-def _count(n: object, name: str, least: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(n).__name__} {n!r:.40}")
-    if n < least:
-        raise ValueError(f"{name} must be at least {least}, got {n}")
-    return int(n)
-
-
-def _scale(x: object, name: str, *, positive: bool = False) -> float:
-    f = _real(x, name)
-    if f < 0 or (positive and f == 0):
-        raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'}, got {f!r}")
-    return f
-
-
-def _seeded(seed: int | None) -> random.Random:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__} {seed!r:.40}")
+def _seeded(seed: int | None, where: str) -> random.Random:
+    if seed is not None:
+        seed = count(seed, f"{where}: seed", least=None, or_none=True)
     return random.Random(seed)
 
 
@@ -180,9 +158,9 @@ def make_moons(
     to the upper moon. The points are shuffled and each coordinate gets gaussian noise of
     standard deviation ``noise``. ``signed=True`` gives labels -1 / +1 instead of 0 / 1.
     """
-    n = _count(n, "make_moons: n")
-    noise = _scale(noise, "make_moons: noise")
-    rng = _seeded(seed)
+    n = count(n, "make_moons: n")
+    noise = real(noise, "make_moons: noise", at_least=0.0)
+    rng = _seeded(seed, "make_moons")
     upper, lower = n // 2, n - n // 2
     points = [([math.cos(_arc(upper, i)), math.sin(_arc(upper, i))], 0) for i in range(upper)]
     points += [
@@ -205,12 +183,10 @@ def make_circles(
     ``factor``, label 1) the rest, each evenly spaced in angle; then shuffle and gaussian noise
     of standard deviation ``noise``. ``0 < factor < 1``. ``signed=True`` gives -1 / +1.
     """
-    n = _count(n, "make_circles: n")
-    noise = _scale(noise, "make_circles: noise")
-    factor = _real(factor, "make_circles: factor")
-    if not 0.0 < factor < 1.0:
-        raise ValueError(f"make_circles: factor must be between 0 and 1, got {factor!r}")
-    rng = _seeded(seed)
+    n = count(n, "make_circles: n")
+    noise = real(noise, "make_circles: noise", at_least=0.0)
+    factor = real(factor, "make_circles: factor", above=0.0, below=1.0)
+    rng = _seeded(seed, "make_circles")
     points: list[tuple[list[float], int]] = []
     for label, (m, r) in enumerate(((n // 2, 1.0), (n - n // 2, factor))):
         for i in range(m):
@@ -228,9 +204,9 @@ def make_xor(
     line separates them. Labels come from the clean points; gaussian noise of standard
     deviation ``noise`` is added afterwards. ``signed=True`` gives -1 / +1.
     """
-    n = _count(n, "make_xor: n")
-    noise = _scale(noise, "make_xor: noise")
-    rng = _seeded(seed)
+    n = count(n, "make_xor: n")
+    noise = real(noise, "make_xor: noise", at_least=0.0)
+    rng = _seeded(seed, "make_xor")
     points: list[tuple[list[float], int]] = []
     for _ in range(n):
         a, b = rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)
@@ -248,12 +224,12 @@ def make_spirals(
     out as evenly as possible (``n >= classes``), shuffled, and jittered by gaussian noise of
     standard deviation ``noise``.
     """
-    n = _count(n, "make_spirals: n")
-    classes = _count(classes, "make_spirals: classes", least=2)
+    n = count(n, "make_spirals: n")
+    classes = count(classes, "make_spirals: classes", least=2)
     if n < classes:
         raise ValueError(f"make_spirals: n must be at least classes={classes}, got {n}")
-    noise = _scale(noise, "make_spirals: noise")
-    rng = _seeded(seed)
+    noise = real(noise, "make_spirals: noise", at_least=0.0)
+    rng = _seeded(seed, "make_spirals")
     points: list[tuple[list[float], int]] = []
     for j, m in enumerate(_shares(n, classes)):
         for i in range(m):
@@ -278,14 +254,14 @@ def make_blobs(
     out as evenly as possible, ``n >= centers``) are the center plus gaussian noise of standard
     deviation ``std`` in every coordinate. Shuffled.
     """
-    n = _count(n, "make_blobs: n")
-    centers = _count(centers, "make_blobs: centers")
-    dim = _count(dim, "make_blobs: dim")
+    n = count(n, "make_blobs: n")
+    centers = count(centers, "make_blobs: centers")
+    dim = count(dim, "make_blobs: dim")
     if n < centers:
         raise ValueError(f"make_blobs: n must be at least centers={centers}, got {n}")
-    std = _scale(std, "make_blobs: std")
-    box = _scale(box, "make_blobs: box", positive=True)
-    rng = _seeded(seed)
+    std = real(std, "make_blobs: std", at_least=0.0)
+    box = real(box, "make_blobs: box", above=0.0)
+    rng = _seeded(seed, "make_blobs")
     middles = [[rng.uniform(-box, box) for _ in range(dim)] for _ in range(centers)]
     points = [(list(middles[j]), j) for j, m in enumerate(_shares(n, centers)) for _ in range(m)]
     return _finish(points, std, rng, False)
@@ -303,17 +279,13 @@ def train_test_split(
     rows, targets = as_rows(X), as_targets(y)
     if len(rows) != len(targets):
         raise ValueError(f"train_test_split: X has {len(rows)} rows but y has {len(targets)}")
-    fraction = _real(test_fraction, "train_test_split: test_fraction")
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(
-            f"train_test_split: test_fraction must be between 0 and 1, got {fraction!r}"
-        )
+    fraction = real(test_fraction, "train_test_split: test_fraction", above=0.0, below=1.0)
     n = len(rows)
     if n < 2:
         raise ValueError(f"train_test_split: needs at least 2 points to split, got {n}")
     n_test = min(n - 1, max(1, round(n * fraction)))
     order = list(range(n))
-    _seeded(seed).shuffle(order)
+    _seeded(seed, "train_test_split").shuffle(order)
     test, train = order[:n_test], order[n_test:]
     return (
         [rows[i] for i in train],

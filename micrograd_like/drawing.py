@@ -5,7 +5,9 @@ output, as in micrograd's notebook. Labels are data, never DOT: they go into HTM
 through :func:`_text`, which escapes markup, Graphviz's backslash sequences and characters XML
 cannot carry. A graph with more than ``max_nodes`` values is drawn collapsed: values are
 grouped by depth and op (and leaves by the dotted names that ``nn`` gives parameters), and
-each group is one box saying how many values it holds.
+each group is one box saying how many values it holds. ``nodes=`` draws a part of a graph
+instead (a window around one node) without walking the rest of it, and
+:func:`render_svgs` renders many diagrams for a web page with one run of ``dot``.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import functools
 import html
 import math
 import numbers
+import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from micrograd_like._validate import a_value, count, flag, value_list
 from micrograd_like.checking import KINK, MISMATCH, OK, GraphCheckResult, NodeCheck
 from micrograd_like.engine import Value, topological_order
 from micrograd_like.ops import Op
@@ -26,7 +30,7 @@ from micrograd_like.ops import Op
 if TYPE_CHECKING:
     import graphviz
 
-__all__ = ["DEFAULT_MAX_NODES", "RANKDIRS", "draw_dot"]
+__all__ = ["CUT_MARK", "DEFAULT_MAX_NODES", "RANKDIRS", "draw_dot", "render_svgs"]
 
 RANKDIRS = ("LR", "TB", "BT", "RL")
 DEFAULT_MAX_NODES = 250
@@ -47,7 +51,12 @@ KIND_STYLE = {
     "output": ("#fff3bf", "#e67700", "2"),
 }
 HIGHLIGHT = ("#7c3aed", "3")
+CUT_MARK = "⋯"  # after the name of a value whose inputs a partial drawing leaves out
 FONT = "Helvetica,Arial,sans-serif"
+# what render_svgs strips from dot's SVG: the XML prolog and DOCTYPE before <svg>, comments,
+# and namespace declarations (HTML puts inline <svg> in the SVG namespace by itself)
+_SVG_HEAD = re.compile(r"\A.*?(?=<svg\b)", re.S)
+_SVG_NOISE = re.compile(r"<!--.*?-->|\s+xmlns(?::xlink)?=\"[^\"]*\"", re.S)
 
 # C0 controls, DEL and C1 controls, noncharacters and lone surrogates cannot appear in the
 # XML that Graphviz parses and writes: show C0 and DEL as their Unicode control pictures
@@ -71,30 +80,34 @@ def draw_dot(
     max_nodes: int = DEFAULT_MAX_NODES,
     grads: Mapping[Value, float] | None = None,
     parameters: Iterable[Value] = (),
+    names: Mapping[Value, str] | None = None,
+    nodes: Iterable[Value] | None = None,
 ) -> graphviz.Digraph:
     """Return a Graphviz diagram of everything ``root`` depends on (shown inline in Jupyter).
 
-    Each value is a box with its label, data and gradient (``grads[node]`` instead of ``.grad``
-    when ``grads`` is given, a dash for nodes missing from it), to 4 significant digits;
-    leaves, ``parameters`` and the output are coloured apart. Each op is a small node whose
-    inputs keep argument order (edges of n-ary and non-commutative ops are labelled ``1..n``,
-    or ``w1..wn, x1..xn, b`` for ``dot``). ``check`` (what ``check_graph`` returns) fills each
-    value by its verdict and shows a mismatch's numbers; ``highlight`` outlines values and
-    their ops; either adds a key. A graph of more than ``max_nodes`` values is drawn collapsed:
-    values grouped by op and depth, parameters by dotted name, each group one box with its
-    count and range of numbers, and a caption saying what is hidden (``ValueError`` if even
-    that cannot fit). The result is a ``graphviz.Digraph`` in ``format``: save it with
-    ``.render(outfile="g.png")`` or ``.pipe()``; without Graphviz's ``dot`` these raise
-    ``graphviz.ExecutableNotFound`` saying how to install it.
+    Each value is a box with its label (``names[node]`` instead when ``names`` has it), data
+    and gradient (``grads[node]`` instead of ``.grad`` when ``grads`` is given, a dash for
+    nodes missing from it), to 4 significant digits; leaves, ``parameters`` and the output are
+    coloured apart. Each op is a small node whose inputs keep argument order (edges of n-ary
+    and non-commutative ops are labelled ``1..n``, or ``w1..wn, x1..xn, b`` for ``dot``).
+    ``check`` (what ``check_graph`` returns) fills each value by its verdict and shows a
+    mismatch's numbers; ``highlight`` outlines values and their ops; either adds a key. A
+    graph of more than ``max_nodes`` values is drawn collapsed: values grouped by op and
+    depth, parameters by dotted name, each group one box with its count and range of numbers,
+    and a caption saying what is hidden (``ValueError`` if even that cannot fit).
+    ``nodes`` draws only a part: ``root`` and the values of ``nodes`` it reaches through
+    values of ``nodes`` (a value of ``nodes`` it does not reach is a ``ValueError``); the rest
+    of the graph is not even walked, so a window of a huge graph draws fast. A drawn value
+    with inputs left out is marked ``⋯`` (:data:`CUT_MARK`), and the key says so. The result
+    is a ``graphviz.Digraph`` in ``format``: save it with ``.render(outfile="g.png")`` or
+    ``.pipe()``; without Graphviz's ``dot`` these raise ``graphviz.ExecutableNotFound``
+    saying how to install it.
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
+    a_value(root, "draw_dot: root")
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_dot: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-    if not isinstance(show_grad, bool):
-        raise TypeError(f"draw_dot: show_grad must be a bool, got {show_grad!r}")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"draw_dot: max_nodes must be a positive int, got {max_nodes!r}")
+    flag(show_grad, "draw_dot: show_grad")
+    count(max_nodes, "draw_dot: max_nodes", wrong_type=ValueError)
     gv = _graphviz()
     if not isinstance(format, str) or format.lower() not in gv.FORMATS:
         raise ValueError(
@@ -103,26 +116,84 @@ def draw_dot(
         )
     if grads is not None and not show_grad:
         raise ValueError("draw_dot: grads were given but show_grad=False hides gradients")
-    order = topological_order(root)
+    order = topological_order(root) if nodes is None else _part(root, _values(nodes, "nodes"))
     index = {v: i for i, v in enumerate(order)}
-    marked = _values(highlight, "highlight")
+    marked = set(_values(highlight, "highlight"))
     for v in marked:
         if v not in index:
-            raise ValueError(f"draw_dot: highlighted node {v!r} is not in the graph of root")
+            where = "the graph of root" if nodes is None else "the part of the graph drawn"
+            raise ValueError(f"draw_dot: highlighted node {v!r} is not in {where}")
     painter = _Painter(
         root=root,
         show_grad=show_grad,
-        grads=_checked_grads(grads),
+        grads=_checked_mapping(grads, "grads", "number", _as_float),
+        names=_checked_mapping(names, "names", "str", _as_str),
         verdicts=_checked_verdicts(check),
         marked=marked,
-        params=_values(parameters, "parameters"),
+        params=set(_values(parameters, "parameters")),
+        cut=set() if nodes is None else _cut(order, index),
     )
     groups = None
     if len(order) > max_nodes:
-        groups = _collapse(order, max_nodes, marked | {root}, painter.params)
+        groups = _collapse(order, max_nodes, marked | {root}, painter)
     return painter.draw(
         gv, order, groups, rankdir=rankdir, format=format.lower(), max_nodes=max_nodes
     )
+
+
+def _cut(order: list[Value], index: dict[Value, int]) -> set[Value]:
+    # the drawn values with an input that is not drawn
+    return {v for v in order if any(p not in index for p in v.parents)}
+
+
+def _part(root: Value, chosen: list[Value]) -> list[Value]:
+    """Root and the values of ``chosen`` it reaches through them, each after its drawn inputs.
+
+    The depth-first search of ``topological_order``, stepping only into chosen values, so it
+    costs the size of the part, not of the graph.
+    """
+    inside = set(chosen)
+    order: list[Value] = []
+    seen = {root}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, inputs = stack[-1]
+        step = next((p for p in inputs if p in inside and p not in seen), None)
+        if step is None:
+            stack.pop()
+            order.append(node)
+        else:
+            seen.add(step)
+            stack.append((step, iter(step.parents)))
+    for i, v in enumerate(chosen):
+        if v not in seen:
+            raise ValueError(
+                f"draw_dot: nodes[{i}] ({v!r}) is not reached from root through nodes: each "
+                "value drawn must be root or an input of another value drawn"
+            )
+    return order
+
+
+def render_svgs(diagrams: Sequence[graphviz.Digraph]) -> list[str]:
+    """Render diagrams to SVG text for a web page, with one run of Graphviz's ``dot`` for all.
+
+    Each result is the ``<svg>`` element alone (no XML prolog, comments or namespace
+    declarations, which HTML does not need), ready to paste into a page; one process for many
+    diagrams is much faster than one each. Without ``dot`` this raises
+    ``graphviz.ExecutableNotFound`` saying how to install it.
+    """
+    gv = _graphviz()
+    diagrams = list(diagrams)
+    for i, d in enumerate(diagrams):
+        if not isinstance(d, gv.Digraph):
+            raise TypeError(f"render_svgs: diagrams[{i}] must be a graphviz.Digraph, got {d!r:.60}")
+    if not diagrams:
+        return []
+    source = "\n".join(d.source for d in diagrams)
+    with _explain_missing_dot(gv):
+        out = gv.pipe("dot", "svg", source.encode("utf-8")).decode("utf-8")
+    svgs = [_SVG_NOISE.sub("", _SVG_HEAD.sub("", part)) + "</svg>" for part in out.split("</svg>")]
+    return [s.strip() for s in svgs[: len(diagrams)]]
 
 
 # ----------------------------------------------------------------------------- graphviz
@@ -168,35 +239,37 @@ def _diagram_class(gv: Any) -> Any:
 # ----------------------------------------------------------------------------- validation
 
 
-def _values(xs: Iterable[Value] | Value, what: str) -> set[Value]:
-    if isinstance(xs, Value):
-        return {xs}
-    try:
-        items = list(xs)
-    except TypeError:
-        raise TypeError(
-            f"draw_dot: {what} must be an iterable of Values, got {type(xs).__name__}"
-        ) from None
-    for i, v in enumerate(items):
-        if not isinstance(v, Value):
-            raise TypeError(f"draw_dot: {what}[{i}] must be a Value, got {type(v).__name__}")
-    return set(items)
+def _values(xs: Iterable[Value] | Value, what: str) -> list[Value]:
+    return [xs] if isinstance(xs, Value) else value_list(xs, f"draw_dot: {what}")
 
 
-def _checked_grads(grads: Mapping[Value, float] | None) -> dict[Value, float] | None:
-    if grads is None:
+def _as_float(x: object) -> float | None:
+    return float(x) if isinstance(x, numbers.Real) and not isinstance(x, bool) else None
+
+
+def _as_str(x: object) -> str | None:
+    return x if isinstance(x, str) else None
+
+
+def _checked_mapping(
+    mapping: Mapping[Value, Any] | None, what: str, kind: str, convert: Callable[[object], Any]
+) -> dict[Value, Any] | None:
+    # grads (Value -> number, kept as floats) and names (Value -> str); convert gives None
+    # for a value of the wrong kind
+    if mapping is None:
         return None
-    if not isinstance(grads, Mapping):
+    if not isinstance(mapping, Mapping):
         raise TypeError(
-            f"draw_dot: grads must be a mapping Value -> float, got {type(grads).__name__}"
+            f"draw_dot: {what} must be a mapping Value -> {kind}, got {type(mapping).__name__}"
         )
-    out: dict[Value, float] = {}
-    for node, g in grads.items():
+    out: dict[Value, Any] = {}
+    for node, x in mapping.items():
         if not isinstance(node, Value):
-            raise TypeError(f"draw_dot: grads keys must be Values, got {type(node).__name__}")
-        if isinstance(g, bool) or not isinstance(g, numbers.Real):
-            raise TypeError(f"draw_dot: grads[{node!r}] must be a number, got {g!r}")
-        out[node] = float(g)
+            raise TypeError(f"draw_dot: {what} keys must be Values, got {type(node).__name__}")
+        y = convert(x)
+        if y is None:
+            raise TypeError(f"draw_dot: {what}[{node!r}] must be a {kind}, got {x!r:.60}")
+        out[node] = y
     return out
 
 
@@ -265,7 +338,7 @@ def _table(cells: list[str], notes: list[str], rule: str) -> str:
 
 
 def _collapse(
-    order: list[Value], max_nodes: int, keep: set[Value], params: set[Value]
+    order: list[Value], max_nodes: int, keep: set[Value], painter: _Painter
 ) -> list[list[Value]]:
     """Split ``order`` into groups drawn as one box each: few enough to read, never over max_nodes.
 
@@ -281,18 +354,19 @@ def _collapse(
     level: dict[Value, int] = {}
     what: dict[Value, str] = {}  # an op node's op; a leaf's role and the op first using it
     first_use: dict[Value, int] = {}
+    params = painter.params
     for v in order:
-        ps = v.parents
-        if not ps:
-            level[v] = 0
+        # the inputs drawn: all of them, unless nodes= left some out
+        ps = [p for p in v.parents if p in level]
+        lv = level[v] = 1 + max((level[p] for p in ps), default=-1)
+        if not v.parents:
             continue
-        lv = level[v] = 1 + max(level[p] for p in ps)
         what[v] = v.primitive.describe()  # type: ignore[union-attr]
         for p in ps:
             if not p.parents and first_use.get(p, lv + 1) > lv:
                 first_use[p] = lv
                 what[p] = f"{'parameter' if p in params else 'leaf'} -> {what[v]}"
-    names = _name_groups([v for v in order if not v.parents], target)
+    names = _name_groups([v for v in order if not v.parents], target, painter.name)
     kinds: list[tuple[str, int, str]] = []  # (tag, level or -1 for any, what) per value
     for i, v in enumerate(order):
         if v in keep:
@@ -321,21 +395,23 @@ def _collapse(
         width *= 2
 
 
-def _name_groups(leaves: list[Value], budget: int) -> dict[Value, str]:
-    """Group leaves with dotted labels by a shared prefix (``layers.0`` of ``layers.0.w.3``).
+def _name_groups(
+    leaves: list[Value], budget: int, name: Callable[[Value], str]
+) -> dict[Value, str]:
+    """Group leaves with dotted names by a shared prefix (``layers.0`` of ``layers.0.w.3``).
 
     The prefix is the shortest one that splits the names into several groups, at most
     ``budget`` of them; no grouping if even the first name part makes too many groups.
     """
-    parts = {v: v.label.split(".") for v in leaves if "." in v.label}
+    parts = {v: n.split(".") for v in leaves if "." in (n := name(v))}
     best: dict[Value, str] = {}
     for depth in range(1, max((len(p) for p in parts.values()), default=1)):
         prefixes = {v: ".".join(p[: min(depth, len(p) - 1)]) for v, p in parts.items()}
-        count = len(set(prefixes.values()))
-        if count > budget:
+        groups = len(set(prefixes.values()))
+        if groups > budget:
             break
         best = prefixes
-        if count > 1:
+        if groups > 1:
             break
     return best
 
@@ -363,16 +439,26 @@ class _Painter:
         root: Value,
         show_grad: bool,
         grads: dict[Value, float] | None,
+        names: dict[Value, str] | None,
         verdicts: dict[Value, NodeCheck] | None,
         marked: set[Value],
         params: set[Value],
+        cut: set[Value],
     ) -> None:
         self.root = root
         self.show_grad = show_grad
         self.grads = grads
+        self.names = names
         self.verdicts = verdicts
         self.marked = marked
         self.params = params
+        self.cut = cut
+
+    def name(self, v: Value) -> str:
+        """The name shown for ``v``: ``names[v]`` if given, else its label."""
+        if self.names is None:
+            return v.label
+        return self.names.get(v, v.label)
 
     def grad(self, v: Value) -> float | None:
         """The gradient shown for ``v``: ``grads[v]`` (``None`` if absent) or ``v.grad``."""
@@ -427,7 +513,9 @@ class _Painter:
                 g.edge(f"o{i}", f"v{i}")
             head = f"o{i}" if single else unit[v]
             for role, p in zip(_roles(op, len(v.parents)), v.parents, strict=True):
-                tail = unit[p]
+                tail = unit.get(p)
+                if tail is None:  # an input that nodes= left out
+                    continue
                 if single and tail == f"v{index[p]}":
                     g.edge(tail, head, label=role or None)
                 else:  # edges into or out of a group box are drawn once, with their count
@@ -443,14 +531,17 @@ class _Painter:
                 "draw a part with draw_dot(node), or raise max_nodes",
                 labelloc="t",
             )
-        if self.verdicts is not None or self.marked:
+        if self.verdicts is not None or self.marked or self.cut:
             self.legend(g)
         return g
 
     def value_node(self, g: Any, name: str, v: Value) -> None:
         """A value's box: label (if any), data, grad; its check's verdict and numbers."""
         fill, border, width = KIND_STYLE[self.kind(v)]
-        cells = [f"<B>{_text(str(v.label))}</B>"] if v.label else []
+        title = self.name(v)
+        if v in self.cut:
+            title = f"{title} {CUT_MARK}" if title else CUT_MARK
+        cells = [f"<B>{_text(str(title))}</B>"] if title else []
         cells.append(f"data {_num(v.data)}")
         tip = f"data = {v.data!r}"  # the tooltip (hover in SVG) has full precision
         if self.show_grad:
@@ -485,7 +576,7 @@ class _Painter:
         else:
             kind = "parameter" if all(v in self.params for v in members) else "leaf"
             what = f"{n} {'parameters' if kind == 'parameter' else 'leaves'}"
-            prefix = _common_prefix(members)
+            prefix = _common_prefix([self.name(v) for v in members])
             title = f"{prefix}.*  ({what})" if prefix else what
         fill, border, width = KIND_STYLE[kind]
         notes = [f"data {_span(v.data for v in members)}"]
@@ -501,11 +592,11 @@ class _Painter:
                tooltip=f"{n} values")  # fmt: skip
 
     def legend(self, g: Any) -> None:
-        """A key explaining the colours of check verdicts and the highlight outline."""
-        rows = []
+        """A key explaining check verdicts' colours, the highlight outline and the cut mark."""
+        rows = []  # (swatch attributes, swatch text, meaning)
         if self.verdicts is not None:
             rows += [
-                (f'BGCOLOR="{VERDICT_FILL[c]}" BORDER="1" COLOR="#adb5bd"', text)
+                (f'BGCOLOR="{VERDICT_FILL[c]}" BORDER="1" COLOR="#adb5bd"', " ", text)
                 for c, text in (
                     (OK, "gradient matches finite differences"),
                     (MISMATCH, "gradient differs from finite differences"),
@@ -514,10 +605,12 @@ class _Painter:
                 )
             ]
         if self.marked:
-            rows.append((f'BORDER="3" COLOR="{HIGHLIGHT[0]}"', "highlighted"))
+            rows.append((f'BORDER="3" COLOR="{HIGHLIGHT[0]}"', " ", "highlighted"))
+        if self.cut:
+            rows.append(('BORDER="0"', CUT_MARK, "inputs not drawn"))
         body = "".join(
-            f'<TR><TD {attrs} WIDTH="18"> </TD><TD ALIGN="LEFT">{text}</TD></TR>'
-            for attrs, text in rows
+            f'<TR><TD {attrs} WIDTH="18">{mark}</TD><TD ALIGN="LEFT">{text}</TD></TR>'
+            for attrs, mark, text in rows
         )
         with g.subgraph(name="cluster_key") as key:
             key.attr(label="key", color="#adb5bd", fontsize="10", style="rounded")
@@ -525,11 +618,11 @@ class _Painter:
             key.node("key", table, shape="plain", fontsize="10")
 
 
-def _common_prefix(members: list[Value]) -> str:
-    """The longest dotted name prefix all members' labels share (``""`` if none)."""
+def _common_prefix(names: list[str]) -> str:
+    """The longest dotted prefix all the names share (``""`` if none)."""
     prefix: list[str] | None = None
-    for v in members:
-        parts = v.label.split(".")[:-1]
+    for name in names:
+        parts = name.split(".")[:-1]
         if prefix is None:
             prefix = parts
         k = 0

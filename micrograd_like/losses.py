@@ -1,4 +1,4 @@
-"""Loss functions (MSE, cross-entropies, SVM hinge), parameter penalties and accuracy.
+"""Loss functions (MSE, cross-entropies, SVM hinge), parameter penalties, predictions, accuracy.
 
 Every loss is the mean over the batch of one term per example (per element for ``mse``),
 summed by a single n-ary ``sum`` node (:func:`~micrograd_like.functional.vsum`) and scaled by
@@ -9,11 +9,10 @@ summed by a single n-ary ``sum`` node (:func:`~micrograd_like.functional.vsum`) 
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeGuard
 
+from micrograd_like._validate import count, parameters, real
 from micrograd_like.engine import Value, values
 from micrograd_like.functional import logsumexp, vsum
 
@@ -27,6 +26,7 @@ __all__ = [
     "l1_penalty",
     "l2_penalty",
     "mse",
+    "predictions",
 ]
 
 Score = Value | float | Sequence[Value | float]
@@ -67,15 +67,6 @@ def _scalar(x: Any, i: int, where: str) -> Value:
     return values([x], where)[0]
 
 
-def _number(t: object, i: int, where: str) -> float:
-    if isinstance(t, bool) or not isinstance(t, numbers.Real):
-        raise TypeError(f"{where}: target {i} must be a number, got {type(t).__name__} {t!r:.60}")
-    f = float(t)
-    if not math.isfinite(f):
-        raise ValueError(f"{where}: target {i} must be finite, got {f!r}")
-    return f
-
-
 def _mean(terms: list[Value]) -> Value:
     return vsum(terms) * (1.0 / len(terms))
 
@@ -95,9 +86,9 @@ def mse(preds: Sequence[Score], targets: Sequence[Any]) -> Value:
                 raise ValueError(
                     f"mse: example {i} has {len(prow)} predictions but {len(trow)} targets"
                 )
-            pairs = [(pv, _number(tv, i, "mse")) for pv, tv in zip(prow, trow, strict=True)]
+            pairs = [(pv, real(tv, f"mse: target {i}")) for pv, tv in zip(prow, trow, strict=True)]
         else:
-            pairs = [(_scalar(p, i, "mse"), _number(t, i, "mse"))]
+            pairs = [(_scalar(p, i, "mse"), real(t, f"mse: target {i}"))]
         terms.extend((pv + -tv) ** 2 for pv, tv in pairs)
     return _mean(terms)
 
@@ -110,8 +101,7 @@ def bce(probs: Sequence[Score], targets: Sequence[float], eps: float = BCE_EPS) 
     Targets are numbers in ``[0, 1]`` (soft labels allowed). For raw scores prefer
     :func:`bce_with_logits`, which is exact at any magnitude.
     """
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0.0 < eps < 0.5:
-        raise ValueError(f"bce: eps must be a number in (0, 0.5), got {eps!r:.60}")
+    eps = real(eps, "bce: eps", above=0.0, below=0.5, wrong_type=ValueError)
     ps, ts = _pairs(probs, targets, "bce")
     terms: list[Value] = []
     for i, (p, t) in enumerate(zip(ps, ts, strict=True)):
@@ -144,18 +134,14 @@ def bce_with_logits(logits: Sequence[Score], targets: Sequence[float]) -> Value:
 
 
 def _unit_target(t: object, i: int, where: str) -> float:
-    y = _number(t, i, where)
-    if not 0.0 <= y <= 1.0:
-        raise ValueError(f"{where}: target {i} must be in [0, 1], got {y!r}")
-    return y
+    return real(t, f"{where}: target {i}", at_least=0.0, at_most=1.0)
 
 
 def _class_id(c: object, i: int, k: int, where: str) -> int:
-    if isinstance(c, bool) or not isinstance(c, numbers.Integral):
-        raise TypeError(f"{where}: class id {i} must be an int, got {type(c).__name__} {c!r:.60}")
-    if not 0 <= int(c) < k:
-        raise ValueError(f"{where}: class id {i} is {int(c)}, outside 0..{k - 1}")
-    return int(c)
+    n = count(c, f"{where}: class id {i}", least=None)
+    if not 0 <= n < k:
+        raise ValueError(f"{where}: class id {i} is {n}, outside 0..{k - 1}")
+    return n
 
 
 def _rows(logits: object, where: str) -> list[list[Any]]:
@@ -202,34 +188,11 @@ def hinge(scores: Sequence[Score], labels: Sequence[float]) -> Value:
     ss, ys = _pairs(scores, labels, "hinge")
     terms = []
     for i, (s, t) in enumerate(zip(ss, ys, strict=True)):
-        y = _number(t, i, "hinge")
+        y = real(t, f"hinge: target {i}")
         if y not in (-1.0, 1.0):
             raise ValueError(f"hinge: label {i} must be -1 or +1, got {t!r}")
         terms.append((_scalar(s, i, "hinge") * -y + 1.0).relu())
     return _mean(terms)
-
-
-def _penalty_params(params: Iterable[Value], where: str) -> list[Value]:
-    if isinstance(params, Value) or not isinstance(params, Iterable):
-        raise TypeError(
-            f"{where}: expected an iterable of parameter Values (model.parameters()), "
-            f"got {type(params).__name__}"
-        )
-    ps = list(params)
-    for i, p in enumerate(ps):
-        if not isinstance(p, Value):
-            raise TypeError(f"{where}: parameter {i} must be a Value, got {type(p).__name__}")
-    if not ps:
-        raise ValueError(f"{where}: no parameters")
-    return ps
-
-
-def _alpha(alpha: float, where: str) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha >= 0.0:
-        raise ValueError(f"{where}: alpha must be a number >= 0, got {alpha!r:.60}")
-    if not math.isfinite(alpha):
-        raise ValueError(f"{where}: alpha must be finite, got {alpha!r}")
-    return float(alpha)
 
 
 def l2_penalty(params: Iterable[Value], alpha: float = 1.0) -> Value:
@@ -238,39 +201,96 @@ def l2_penalty(params: Iterable[Value], alpha: float = 1.0) -> Value:
     Its gradient is ``2 alpha p``. (``weight_decay=wd`` in :mod:`~micrograd_like.optim` adds
     ``wd p`` to the gradient instead, which is this penalty with ``alpha = wd / 2``.)
     """
-    a = _alpha(alpha, "l2_penalty")
-    return vsum([p * p for p in _penalty_params(params, "l2_penalty")]) * a
+    a = real(alpha, "l2_penalty: alpha", at_least=0.0, wrong_type=ValueError)
+    return vsum([p * p for p in parameters(params, "l2_penalty", unique=False)]) * a
 
 
 def l1_penalty(params: Iterable[Value], alpha: float = 1.0) -> Value:
     """``alpha * sum(|p|)``; its gradient is ``alpha * sign(p)`` (0 at p = 0)."""
-    a = _alpha(alpha, "l1_penalty")
-    return vsum([abs(p) for p in _penalty_params(params, "l1_penalty")]) * a
+    a = real(alpha, "l1_penalty: alpha", at_least=0.0, wrong_type=ValueError)
+    return vsum([abs(p) for p in parameters(params, "l1_penalty", unique=False)]) * a
 
 
-def accuracy(outputs: Sequence[Score], targets: Sequence[Any]) -> float:
+def _label_pair(labels: object, where: str) -> tuple[float, float] | None:
+    # None (class ids), or two different numbers: (below the threshold, above it)
+    if labels is None:
+        return None
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence) or len(labels) != 2:
+        raise TypeError(
+            f"{where}: labels must be a pair (below, above) or None, got {labels!r:.60}"
+        )
+    low, high = labels
+    if real(low, f"{where}: labels[0]") == real(high, f"{where}: labels[1]"):
+        raise ValueError(f"{where}: labels must be two different labels, got {labels!r:.60}")
+    return low, high
+
+
+def _either(pair: tuple[float, float]) -> str:
+    # "-1 or +1", "0 or 1": signs shown where a label is negative
+    spec = "+g" if min(pair) < 0 else "g"
+    return " or ".join(format(x, spec) for x in pair)
+
+
+def _predict(
+    outs: list[Any], labels: tuple[float, float] | None, threshold: float, where: str
+) -> tuple[list[float], int]:
+    """Each example's predicted label, and the number of classes (0 for one score each)."""
+    if labels is None or any(_is_row(o) and len(list(o)) > 1 for o in outs):
+        rows = _rows(outs, where)
+        preds: list[float] = []
+        for r in rows:
+            zs = [v.data for v in values(r, where)]
+            preds.append(zs.index(max(zs)))  # the first largest logit
+        return preds, len(rows[0])
+    low, high = labels
+    return [high if _scalar(o, i, where).data > threshold else low for i, o in enumerate(outs)], 0
+
+
+def predictions(
+    outputs: Sequence[Score],
+    *,
+    labels: Sequence[float] | None = (-1, 1),
+    threshold: float = 0.0,
+) -> list[float]:
+    """Return the label each example's output predicts (see :func:`accuracy` for the rules)."""
+    where = "predictions"
+    pair = _label_pair(labels, where)
+    cut = real(threshold, f"{where}: threshold")
+    return _predict(_items(outputs, "outputs", where), pair, cut, where)[0]
+
+
+def accuracy(
+    outputs: Sequence[Score],
+    targets: Sequence[Any],
+    *,
+    labels: Sequence[float] | None = (-1, 1),
+    threshold: float = 0.0,
+) -> float:
     """Fraction of examples predicted right, as a plain float in ``[0, 1]``.
 
-    Two kinds, told apart by the outputs: one score per example (a Value, number or one-item
-    row) against labels ±1, where a score ``> 0`` predicts +1 (0 predicts -1, as in micrograd's
-    demo); or rows of at least two class logits against int class ids, where the prediction is
-    the first largest logit.
+    Two kinds, told apart by the outputs. One score per example (a Value, number or one-item
+    row) predicts ``labels[1]`` where it is above ``threshold`` and ``labels[0]`` elsewhere;
+    every target must be one of the two labels. The default, labels -1/+1 at threshold 0,
+    reads hinge scores as micrograd's demo does (a score of 0 predicts -1); use
+    ``labels=(0, 1)`` for logits (threshold 0) and for sigmoid probabilities
+    (``threshold=0.5``). Rows of class logits (rows of at least two, or rows of any width
+    with ``labels=None``) are read against int class ids: the prediction is the first
+    largest logit.
     """
     where = "accuracy"
+    pair = _label_pair(labels, where)
+    cut = real(threshold, f"{where}: threshold")
     outs, ts = _pairs(outputs, targets, where)
-    if any(_is_row(o) and len(list(o)) > 1 for o in outs):
-        rows = _rows(outs, where)
-        k = len(rows[0])
-        cs = [_class_id(c, i, k, where) for i, c in enumerate(ts)]
-        hits = 0
-        for r, c in zip(rows, cs, strict=True):
-            zs = [v.data for v in values(r, where)]
-            hits += zs.index(max(zs)) == c
-        return hits / len(rows)
-    hits = 0
-    for i, (o, t) in enumerate(zip(outs, ts, strict=True)):
-        y = _number(t, i, where)
-        if y not in (-1.0, 1.0):
-            raise ValueError(f"{where}: label {i} must be -1 or +1, got {t!r}")
-        hits += (_scalar(o, i, where).data > 0.0) == (y > 0.0)
-    return hits / len(outs)
+    preds, k = _predict(outs, pair, cut, where)
+    if pair is None or k:  # rows of class logits
+        wanted = [float(_class_id(c, i, k, where)) for i, c in enumerate(ts)]
+    else:
+        wanted = [_binary_label(t, i, pair, where) for i, t in enumerate(ts)]
+    return sum(p == t for p, t in zip(preds, wanted, strict=True)) / len(preds)
+
+
+def _binary_label(t: object, i: int, pair: tuple[float, float], where: str) -> float:
+    y = real(t, f"{where}: label {i}")
+    if y not in pair:
+        raise ValueError(f"{where}: label {i} must be {_either(pair)}, got {t!r}")
+    return y

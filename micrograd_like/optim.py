@@ -14,10 +14,10 @@ function works too (``lr=lambda k: 1.0 - 0.9 * k / 100`` is micrograd's demo).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
+from micrograd_like._validate import count, flag, parameters, real
 from micrograd_like.engine import Value
 
 __all__ = [
@@ -37,56 +37,6 @@ __all__ = [
 LR = float | Callable[[int], float]
 
 
-def _real(x: object, name: str, where: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a number, got {type(x).__name__} {x!r:.60}")
-    f = float(x)
-    if not math.isfinite(f):
-        raise ValueError(f"{where}: {name} must be finite, got {f!r}")
-    return f
-
-
-def _in_range(x: object, name: str, where: str, lo: float, hi: float | None) -> float:
-    # lo <= x, and x < hi when hi is given
-    f = _real(x, name, where)
-    if f < lo or (hi is not None and f >= hi):
-        span = f"[{lo:g}, {hi:g})" if hi is not None else f">= {lo:g}"
-        raise ValueError(f"{where}: {name} must be in {span}, got {f!r}")
-    return f
-
-
-def _positive(x: object, name: str, where: str) -> float:
-    f = _real(x, name, where)
-    if f <= 0.0:
-        raise ValueError(f"{where}: {name} must be > 0, got {f!r}")
-    return f
-
-
-def _count(x: object, name: str, where: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or int(x) < 1:
-        raise ValueError(f"{where}: {name} must be a positive int, got {x!r:.60}")
-    return int(x)
-
-
-def _params(params: Iterable[Value], where: str) -> list[Value]:
-    if isinstance(params, Value) or not isinstance(params, Iterable):
-        raise TypeError(
-            f"{where}: params must be an iterable of Values such as model.parameters(), "
-            f"got {type(params).__name__}"
-        )
-    ps = list(params)
-    if not ps:
-        raise ValueError(f"{where}: empty parameter list")
-    seen: set[int] = set()
-    for i, p in enumerate(ps):
-        if not isinstance(p, Value):
-            raise TypeError(f"{where}: params[{i}] must be a Value, got {type(p).__name__}")
-        if id(p) in seen:
-            raise ValueError(f"{where}: params[{i}] ({p.label or p!r}) appears twice")
-        seen.add(id(p))
-    return ps
-
-
 # ----------------------------------------------------------------------------- schedules
 
 
@@ -98,9 +48,9 @@ class LinearDecay:
     """
 
     def __init__(self, start: float, end: float, steps: int) -> None:
-        self.start = _positive(start, "start", "LinearDecay")
-        self.end = _in_range(end, "end", "LinearDecay", 0.0, None)
-        self.steps = _count(steps, "steps", "LinearDecay")
+        self.start = real(start, "LinearDecay: start", above=0.0)
+        self.end = real(end, "LinearDecay: end", at_least=0.0)
+        self.steps = count(steps, "LinearDecay: steps", wrong_type=ValueError)
 
     def __call__(self, k: int) -> float:
         return self.start + (self.end - self.start) * min(k, self.steps) / self.steps
@@ -113,9 +63,9 @@ class StepDecay:
     """``lr(k) = lr * gamma ** (k // step_size)``: times ``gamma`` every ``step_size`` steps."""
 
     def __init__(self, lr: float, step_size: int, gamma: float = 0.1) -> None:
-        self.lr = _positive(lr, "lr", "StepDecay")
-        self.step_size = _count(step_size, "step_size", "StepDecay")
-        self.gamma = _in_range(gamma, "gamma", "StepDecay", 0.0, None)
+        self.lr = real(lr, "StepDecay: lr", above=0.0)
+        self.step_size = count(step_size, "StepDecay: step_size", wrong_type=ValueError)
+        self.gamma = real(gamma, "StepDecay: gamma", at_least=0.0)
 
     def __call__(self, k: int) -> float:
         return self.lr * self.gamma ** (k // self.step_size)
@@ -132,9 +82,9 @@ class CosineDecay:
     """
 
     def __init__(self, start: float, steps: int, end: float = 0.0) -> None:
-        self.start = _positive(start, "start", "CosineDecay")
-        self.steps = _count(steps, "steps", "CosineDecay")
-        self.end = _in_range(end, "end", "CosineDecay", 0.0, None)
+        self.start = real(start, "CosineDecay: start", above=0.0)
+        self.steps = count(steps, "CosineDecay: steps", wrong_type=ValueError)
+        self.end = real(end, "CosineDecay: end", at_least=0.0)
 
     def __call__(self, k: int) -> float:
         t = min(k, self.steps) / self.steps
@@ -147,14 +97,6 @@ class CosineDecay:
 # ----------------------------------------------------------------------------- clipping
 
 
-def _grads_of(params: Iterable[Value], where: str) -> list[Value]:
-    ps = list(params)
-    for i, p in enumerate(ps):
-        if not isinstance(p, Value):
-            raise TypeError(f"{where}: params[{i}] must be a Value, got {type(p).__name__}")
-    return ps
-
-
 def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
     """Scale all gradients together to an L2 norm of at most ``max_norm``; return the norm before.
 
@@ -162,8 +104,8 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
     below 1. A non-finite norm (a NaN or infinite gradient) raises ``ValueError`` and changes
     nothing.
     """
-    m = _positive(max_norm, "max_norm", "clip_grad_norm")
-    ps = _grads_of(params, "clip_grad_norm")
+    m = real(max_norm, "clip_grad_norm: max_norm", above=0.0)
+    ps = parameters(params, "clip_grad_norm", allow_empty=True, unique=False)
     norm = math.hypot(*(p.grad for p in ps))  # overflow-free sqrt(sum g^2)
     if not math.isfinite(norm):
         raise ValueError(f"clip_grad_norm: the gradient norm is {norm!r}; nothing was clipped")
@@ -176,8 +118,8 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
 
 def clip_grad_value(params: Iterable[Value], clip_value: float) -> None:
     """Clamp every gradient into ``[-clip_value, clip_value]`` (NaN gradients stay NaN)."""
-    c = _positive(clip_value, "clip_value", "clip_grad_value")
-    for p in _grads_of(params, "clip_grad_value"):
+    c = real(clip_value, "clip_grad_value: clip_value", above=0.0)
+    for p in parameters(params, "clip_grad_value", allow_empty=True, unique=False):
         p.grad = min(max(p.grad, -c), c)
 
 
@@ -197,7 +139,7 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Value], lr: LR) -> None:
         name = type(self).__name__
-        self.params = _params(params, name)
+        self.params = parameters(params, name)
         self._lr = _check_lr(lr, name)
         self.steps = 0
         self.state: dict[str, list[float]] = {b: [0.0] * len(self.params) for b in self.buffers}
@@ -260,9 +202,9 @@ class Optimizer:
             raise ValueError(
                 f"{name}.load_state_dict: the state is of {state['optimizer']!r}, not {name!r}"
             )
-        steps = state["steps"]
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"{name}.load_state_dict: steps must be an int >= 0, got {steps!r}")
+        steps = count(
+            state["steps"], f"{name}.load_state_dict: steps", least=0, wrong_type=ValueError
+        )
         bufs = state["state"]
         if not isinstance(bufs, Mapping) or set(bufs) != set(self.buffers):
             raise ValueError(
@@ -276,7 +218,7 @@ class Optimizer:
                     f"{name}.load_state_dict: buffer {b!r} must be a list of "
                     f"{len(self.params)} numbers"
                 )
-            new[b] = [_real(x, f"{b}[{i}]", f"{name}.load_state_dict") for i, x in enumerate(v)]
+            new[b] = [real(x, f"{name}.load_state_dict: {b}[{i}]") for i, x in enumerate(v)]
         self.steps = steps
         self.state = new
 
@@ -288,18 +230,13 @@ class Optimizer:
 def _check_lr(lr: object, where: str) -> LR:
     if callable(lr):
         return lr
-    return _positive(lr, "lr", where)
+    return real(lr, f"{where}: lr", above=0.0)
 
 
 def _lr_at(lr: LR, k: int, where: str) -> float:
     if not callable(lr):
         return lr
-    value = lr(k)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0.0:
-        raise ValueError(f"{where}: the lr schedule gave {value!r} at step {k}; need a number >= 0")
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: the lr schedule gave {value!r} at step {k}")
-    return float(value)
+    return real(lr(k), f"{where}: the lr schedule at step {k}", at_least=0.0, wrong_type=ValueError)
 
 
 class SGD(Optimizer):
@@ -325,14 +262,12 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
     ) -> None:
-        self.momentum = _in_range(momentum, "momentum", "SGD", 0.0, 1.0)
-        self.dampening = _in_range(dampening, "dampening", "SGD", 0.0, 1.0)
-        self.weight_decay = _in_range(weight_decay, "weight_decay", "SGD", 0.0, None)
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"SGD: nesterov must be a bool, got {nesterov!r:.60}")
-        if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
+        self.momentum = real(momentum, "SGD: momentum", at_least=0.0, below=1.0)
+        self.dampening = real(dampening, "SGD: dampening", at_least=0.0, below=1.0)
+        self.weight_decay = real(weight_decay, "SGD: weight_decay", at_least=0.0)
+        self.nesterov = flag(nesterov, "SGD: nesterov")
+        if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
             raise ValueError("SGD: nesterov needs momentum > 0 and dampening = 0")
-        self.nesterov = nesterov
         super().__init__(params, lr)
 
     def _update(self, lr: float) -> None:
@@ -372,13 +307,11 @@ class RMSProp(Optimizer):
         momentum: float = 0.0,
         centered: bool = False,
     ) -> None:
-        self.alpha = _in_range(alpha, "alpha", "RMSProp", 0.0, 1.0)
-        self.eps = _positive(eps, "eps", "RMSProp")
-        self.weight_decay = _in_range(weight_decay, "weight_decay", "RMSProp", 0.0, None)
-        self.momentum = _in_range(momentum, "momentum", "RMSProp", 0.0, 1.0)
-        if not isinstance(centered, bool):
-            raise TypeError(f"RMSProp: centered must be a bool, got {centered!r:.60}")
-        self.centered = centered
+        self.alpha = real(alpha, "RMSProp: alpha", at_least=0.0, below=1.0)
+        self.eps = real(eps, "RMSProp: eps", above=0.0)
+        self.weight_decay = real(weight_decay, "RMSProp: weight_decay", at_least=0.0)
+        self.momentum = real(momentum, "RMSProp: momentum", at_least=0.0, below=1.0)
+        self.centered = flag(centered, "RMSProp: centered")
         super().__init__(params, lr)
 
     def _update(self, lr: float) -> None:
@@ -419,8 +352,8 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
         weight_decay: float = 0.0,
     ) -> None:
-        self.eps = _positive(eps, "eps", "Adagrad")
-        self.weight_decay = _in_range(weight_decay, "weight_decay", "Adagrad", 0.0, None)
+        self.eps = real(eps, "Adagrad: eps", above=0.0)
+        self.weight_decay = real(weight_decay, "Adagrad: weight_decay", at_least=0.0)
         super().__init__(params, lr)
 
     def _update(self, lr: float) -> None:
@@ -458,11 +391,11 @@ class Adam(Optimizer):
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r:.60}")
         self.betas = (
-            _in_range(betas[0], "beta1", name, 0.0, 1.0),
-            _in_range(betas[1], "beta2", name, 0.0, 1.0),
+            real(betas[0], f"{name}: beta1", at_least=0.0, below=1.0),
+            real(betas[1], f"{name}: beta2", at_least=0.0, below=1.0),
         )
-        self.eps = _positive(eps, "eps", name)
-        self.weight_decay = _in_range(weight_decay, "weight_decay", name, 0.0, None)
+        self.eps = real(eps, f"{name}: eps", above=0.0)
+        self.weight_decay = real(weight_decay, f"{name}: weight_decay", at_least=0.0)
         super().__init__(params, lr)
 
     def _update(self, lr: float) -> None:

@@ -6,7 +6,6 @@ import contextlib
 import html
 import json
 import os
-import re
 import tempfile
 import uuid
 from collections import OrderedDict, deque
@@ -15,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from micrograd_like.drawing import _explain_missing_dot, draw_dot
-from micrograd_like.engine import _NARY, Value, _node
+from micrograd_like._validate import a_value, count
+from micrograd_like.drawing import CUT_MARK, draw_dot, render_svgs
+from micrograd_like.engine import Value
 from micrograd_like.stepping import (
     BackwardStep,
     ForwardStep,
@@ -36,8 +36,6 @@ _WINDOW = 30  # values a diagram of a large graph draws around the current node
 _CACHE = 64  # diagrams the widget keeps rendered
 _REPR_STEPS = 40  # steps per pass that repr() writes out
 _INTERVAL_MS = 900  # Play's pace
-_SVG_HEAD = re.compile(r"\A.*?(?=<svg\b)", re.S)
-_SVG_NOISE = re.compile(r"<!--.*?-->|\s+xmlns(?::xlink)?=\"[^\"]*\"", re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +76,8 @@ class Stepper:
     """
 
     def __init__(self, root: Value, *, mode: str = "backward", max_nodes: int = 60) -> None:
-        if not isinstance(root, Value):
-            raise TypeError(f"Stepper: root must be a Value, got {type(root).__name__}")
-        if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-            raise ValueError(f"Stepper: max_nodes must be a positive int, got {max_nodes!r}")
-        self.root = root
-        self.max_nodes = max_nodes
+        self.root = a_value(root, "Stepper: root")
+        self.max_nodes = count(max_nodes, "Stepper: max_nodes", wrong_type=ValueError)
         self.forward: list[ForwardStep] = trace_forward(root)
         self.backward: list[BackwardStep] = trace_backward(root)
         self._names = node_names(root)
@@ -102,9 +96,7 @@ class Stepper:
 
     @mode.setter
     def mode(self, mode: str) -> None:
-        if mode not in MODES:
-            raise ValueError(f"Stepper: mode must be 'forward' or 'backward', got {mode!r}")
-        self._mode, self._index = mode, 0
+        self._mode, self._index = _pass(mode), 0
 
     @property
     def steps(self) -> Sequence[ForwardStep | BackwardStep]:
@@ -118,10 +110,7 @@ class Stepper:
 
     @index.setter
     def index(self, index: int) -> None:
-        n = len(self.steps)
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < n:
-            raise IndexError(f"Stepper: step {index!r} is out of range 0..{n - 1} ({self._mode})")
-        self._index = index
+        self._index = self._step(self._mode, index)
 
     def next(self) -> Frame:
         """Go one step on (staying on the last step) and return the frame there."""
@@ -136,15 +125,17 @@ class Stepper:
     # ------------------------------------------------------------------ frames
 
     def _where(self, mode: str | None, index: int | None) -> tuple[str, int]:
-        mode = self._mode if mode is None else mode
-        if mode not in MODES:
-            raise ValueError(f"Stepper: mode must be 'forward' or 'backward', got {mode!r}")
-        n = len(self._steps(mode))
+        # the pass and step asked for: the current ones by default, step 0 of the other pass
+        mode = self._mode if mode is None else _pass(mode)
         if index is None:
             index = self._index if mode == self._mode else 0
+        return mode, self._step(mode, index)
+
+    def _step(self, mode: str, index: object) -> int:
+        n = len(self._steps(mode))
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < n:
             raise IndexError(f"Stepper: step {index!r} is out of range 0..{n - 1} ({mode})")
-        return mode, index
+        return index
 
     def _steps(self, mode: str) -> Sequence[ForwardStep | BackwardStep]:
         return self.forward if mode == "forward" else self.backward
@@ -186,7 +177,7 @@ class Stepper:
         return (
             f"The graph has {n} values, more than max_nodes={self.max_nodes}: each diagram "
             f"shows up to {min(self.max_nodes, _WINDOW)} values around the current node; "
-            "values marked ⋯ have inputs that are not drawn."
+            f"values marked {CUT_MARK} have inputs that are not drawn."
         )
 
     # ------------------------------------------------------------------ diagrams
@@ -218,44 +209,29 @@ class Stepper:
                     queue.append(p)
         return [u for u in self._names if u in chosen]
 
-    def _copy(self, nodes: list[Value]) -> dict[Value, Value]:
-        """Copies of ``nodes`` (in forward order) labelled with their trace names.
-
-        Diagrams draw these copies, so unlabelled values show the names the equations use and
-        the user's graph is never touched. A copy keeps only the inputs inside ``nodes``; one
-        that lost some says so with ``⋯``.
-        """
-        copies: dict[Value, Value] = {}
-        for v in nodes:
-            parents = [copies[p] for p in v.parents if p in copies]
-            if v._b is _NARY:
-                c = _node(v.data, v.primitive, tuple(parents), _NARY)
-            else:
-                c = _node(v.data, v.primitive, *[*parents, None, None][:2])
-            c.label = self._names[v] + (" ⋯" if len(parents) < len(v.parents) else "")
-            copies[v] = c
-        return copies
-
     def digraph(self, mode: str | None = None, index: int | None = None) -> Any:
         """Return the diagram of a step as a ``graphviz.Digraph`` (see ``drawing.draw_dot``).
 
-        The current node is outlined; in the backward pass each value shows its gradient as it
-        stands after this step (a dash where the pass has not reached it yet).
+        Values show the names the equations use; the current node is outlined; in the backward
+        pass each value shows its gradient as it stands after this step (a dash where the pass
+        has not reached it yet). A large graph is drawn as a window around the node, with
+        ``⋯`` after the values whose inputs are left out.
         """
         mode, index = self._where(mode, index)
         node = self._steps(mode)[index].node
-        nodes = self._window(node)
-        copies = self._copy(nodes)
+        window = self._window(node)
         grads = None
         if mode == "backward":
             found = gradients_at(self.backward, index)
-            grads = {c: found[v] for v, c in copies.items() if v in found}
+            grads = {v: found[v] for v in window if v in found}
         return draw_dot(
-            copies[nodes[-1]],
-            highlight=[copies[node]],
+            window[-1],
+            highlight=[node],
             show_grad=mode == "backward",
             grads=grads,
-            max_nodes=len(copies),
+            max_nodes=len(window),
+            names={v: self._names[v] for v in window},
+            nodes=window if len(window) < len(self._names) else None,
         )
 
     def svg(self, mode: str | None = None, index: int | None = None) -> str:
@@ -266,7 +242,7 @@ class Stepper:
         """
         key = self._where(mode, index)
         if key not in self._svgs:
-            (self._svgs[key],) = _render([self.digraph(*key)])
+            (self._svgs[key],) = render_svgs([self.digraph(*key)])
             if len(self._svgs) > _CACHE:
                 self._svgs.popitem(last=False)
         self._svgs.move_to_end(key)
@@ -336,8 +312,7 @@ class Stepper:
         leaves nothing behind; a path that cannot be written raises an ``OSError`` naming it.
         """
         target = Path(os.fspath(path)).expanduser()
-        if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 0:
-            raise ValueError(f"save_html: max_frames must be an int >= 0, got {max_frames!r}")
+        max_frames = count(max_frames, "save_html: max_frames", least=0, wrong_type=ValueError)
         folder = target.parent.resolve()
         if target.is_dir():
             raise IsADirectoryError(f"save_html: {str(target)!r} is a directory, not a file")
@@ -371,7 +346,7 @@ class Stepper:
         wanted = [(m, i) for m in MODES for i in range(budget[m])]
         notes = [self._note()] if self._note() else []
         try:
-            svgs = _render([self.digraph(m, i) for m, i in wanted])
+            svgs = render_svgs([self.digraph(m, i) for m, i in wanted])
         except (ImportError, RuntimeError, OSError, ValueError) as err:
             svgs, wanted = [], []
             notes.append(f"No diagrams: {err}")
@@ -425,23 +400,16 @@ class Stepper:
         return _PAGE.format(title=f"Stepping through {name}", body=body)
 
 
+def _pass(mode: object) -> str:
+    if mode not in MODES:
+        raise ValueError(f"Stepper: mode must be 'forward' or 'backward', got {mode!r}")
+    return mode
+
+
 def _umask() -> int:
     mask = os.umask(0)  # reading the umask means setting it; put it straight back
     os.umask(mask)
     return mask
-
-
-def _render(digraphs: list[Any]) -> list[str]:
-    """Render diagrams to inline SVG with one run of ``dot`` for all of them."""
-    if not digraphs:
-        return []
-    import graphviz
-
-    source = "\n".join(g.source for g in digraphs)
-    with _explain_missing_dot(graphviz):
-        out = graphviz.pipe("dot", "svg", source.encode("utf-8")).decode("utf-8")
-    svgs = [_SVG_NOISE.sub("", _SVG_HEAD.sub("", part)) + "</svg>" for part in out.split("</svg>")]
-    return [s.strip() for s in svgs[: len(digraphs)]]
 
 
 class StepperWidget:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from micrograd_like._validate import a_value
 from micrograd_like.engine import StepRecord, Value, _as_float, run_pass, topological_order
 from micrograd_like.ops import Op
 
@@ -108,19 +109,13 @@ class BackwardStep:
         return self.index == 0
 
 
-def _check_root(root: object, where: str) -> Value:
-    if not isinstance(root, Value):
-        raise TypeError(f"{where}: expected a Value, got {type(root).__name__} {root!r:.60}")
-    return root
-
-
 def node_names(root: Value) -> dict[Value, str]:
     """Return the name the traces use for every node of ``root``'s graph.
 
     A node's label when it has one, otherwise ``n<i>`` where ``i`` is its position in
     :func:`~micrograd_like.engine.topological_order`, so names are the same on every run.
     """
-    order = topological_order(_check_root(root, "node_names"))
+    order = topological_order(a_value(root, "node_names: root"))
     return {v: v.label or f"n{i}" for i, v in enumerate(order)}
 
 
@@ -189,7 +184,7 @@ def trace_forward(root: Value) -> list[ForwardStep]:
     inputs); each step gives the node's op, inputs and value and writes the computation out.
     Nothing is recomputed: the values are the ones the graph recorded.
     """
-    names = node_names(_check_root(root, "trace_forward"))
+    names = node_names(a_value(root, "trace_forward: root"))
     return [_forward_step(i, v, names) for i, v in enumerate(names)]
 
 
@@ -241,7 +236,7 @@ def trace_backward(root: Value, grad: float = 1.0) -> list[BackwardStep]:
     non-leaf nodes gives ``k + 1`` steps and a lone leaf gives one. A local derivative that is
     not finite raises as ``backward()`` would.
     """
-    root = _check_root(root, "trace_backward")
+    root = a_value(root, "trace_backward: root")
     seed = _as_float(grad, "trace_backward grad")
     names = node_names(root)
     top = names[root]

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import functools
 import io
-import math
-import numbers
 import random
 import sys
 import time
@@ -27,9 +25,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from micrograd_like._validate import count, flag, real
 from micrograd_like.data import Target, as_rows, as_targets, train_test_split
 from micrograd_like.engine import Value, gc_paused, no_grad
 from micrograd_like.losses import (
+    accuracy,
     bce,
     bce_with_logits,
     cross_entropy,
@@ -37,6 +37,7 @@ from micrograd_like.losses import (
     l1_penalty,
     l2_penalty,
     mse,
+    predictions,
 )
 from micrograd_like.nn import Module
 from micrograd_like.optim import (
@@ -72,41 +73,52 @@ Data = tuple[list[list[float]], list[Target]]
 
 @dataclass(frozen=True)
 class LossSpec:
-    """A named loss: its function, how an output row becomes a predicted label, what it wants.
+    """A named loss: its function, what it wants, and how accuracy reads its outputs.
 
-    ``predict`` maps one example's output floats to a label in the loss's own convention
-    (``None`` when the loss does not classify, as for ``mse``); accuracy is the fraction of
-    examples where that label equals the target.
+    A loss that classifies (``classifies=True``) is scored with
+    :func:`~micrograd_like.losses.accuracy` using ``labels`` and ``threshold``: one score
+    per example predicts ``labels[1]`` above ``threshold`` and ``labels[0]`` elsewhere, and
+    ``labels=None`` reads rows of class logits against class ids. ``mse`` does not classify.
     """
 
     name: str
     fn: LossFn
-    predict: Callable[[list[float]], int] | None
     wants: str
+    classifies: bool = False
+    labels: tuple[int, int] | None = None
+    threshold: float = 0.0
 
-
-def _argmax(row: list[float]) -> int:
-    return row.index(max(row))  # the first largest logit, as losses.accuracy does
+    @property
+    def predict(self) -> Callable[[list[float]], float] | None:
+        """How one example's output floats become a predicted label (``None``: no classes)."""
+        if not self.classifies:
+            return None
+        return lambda row: predictions([row], labels=self.labels, threshold=self.threshold)[0]
 
 
 LOSSES: dict[str, LossSpec] = {
     spec.name: spec
     for spec in (
-        LossSpec("hinge", hinge, lambda r: 1 if r[0] > 0.0 else -1, "one output, labels -1/+1"),
+        LossSpec("hinge", hinge, "one output, labels -1/+1", classifies=True, labels=(-1, 1)),
         LossSpec(
             "bce_with_logits",
             bce_with_logits,
-            lambda r: int(r[0] > 0.0),
             "one output (a logit), labels 0/1",
+            classifies=True,
+            labels=(0, 1),
         ),
         LossSpec(
             "bce",
             bce,
-            lambda r: int(r[0] > 0.5),
             "one output in (0, 1) (output_activation='sigmoid'), labels 0/1",
+            classifies=True,
+            labels=(0, 1),
+            threshold=0.5,
         ),
-        LossSpec("cross_entropy", cross_entropy, _argmax, "k outputs (logits), class ids 0..k-1"),
-        LossSpec("mse", mse, None, "targets: numbers, or rows as wide as the outputs"),
+        LossSpec(
+            "cross_entropy", cross_entropy, "k outputs (logits), class ids 0..k-1", classifies=True
+        ),
+        LossSpec("mse", mse, "targets: numbers, or rows as wide as the outputs"),
     )
 }
 
@@ -228,37 +240,13 @@ class History:
 # ---------------------------------------------------------------------------- checks
 
 
-def _positive_int(x: object, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
-        raise TypeError(f"fit: {name} must be an int, got {type(x).__name__} {x!r:.40}")
-    if int(x) < 1:
-        raise ValueError(f"fit: {name} must be at least 1, got {x}")
-    return int(x)
-
-
-def _number(x: object, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(x).__name__} {x!r:.40}")
-    f = float(x)
-    if not math.isfinite(f):
-        raise ValueError(f"{name} must be finite, got {f!r}")
-    return f
-
-
-def _alpha(x: object, name: str) -> float:
-    f = _number(x, name)
-    if f < 0:
-        raise ValueError(f"{name} must be >= 0, got {f!r}")
-    return f
-
-
 def _loss_spec(loss: object) -> LossSpec:
     if isinstance(loss, str):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         return LOSSES[loss]
     if callable(loss):
-        return LossSpec(getattr(loss, "__name__", "custom loss"), loss, None, "")
+        return LossSpec(getattr(loss, "__name__", "custom loss"), loss, "")
     raise TypeError(
         f"loss must be a name ({', '.join(LOSSES)}) or a function, got {type(loss).__name__}"
     )
@@ -339,15 +327,20 @@ def _interactive() -> bool:
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def _metrics(metrics: Sequence[str] | None, spec: LossSpec) -> bool:
-    # whether to measure accuracy: by default when the loss classifies
+def _scored(spec: LossSpec, targets: Iterable[Target]) -> bool:
+    # accuracy by default: when the loss classifies and no target is a soft label (bce's 0.3)
+    return spec.classifies and (spec.labels is None or all(t in spec.labels for t in targets))
+
+
+def _metrics(metrics: Sequence[str] | None, spec: LossSpec, targets: Iterable[Target]) -> bool:
+    # whether to measure accuracy: asked for, or by default (see _scored)
     if metrics is None:
-        return spec.predict is not None
+        return _scored(spec, targets)
     names = [metrics] if isinstance(metrics, str) else list(metrics)
     for m in names:
         if m != "accuracy":
             raise ValueError(f"fit: unknown metric {m!r}; the one metric is 'accuracy'")
-    if names and spec.predict is None:
+    if names and not spec.classifies:
         raise ValueError(f"fit: accuracy needs a classification loss; {spec.name!r} is not one")
     return bool(names)
 
@@ -370,21 +363,27 @@ def _split(
         return rows, targets, _data(model, data[0], data[1], "fit validation_data")
     if split is None:
         return rows, targets, None
-    if isinstance(split, bool) or not isinstance(split, numbers.Real) or not 0.0 < split < 1.0:
-        raise ValueError(f"fit: validation_split must be a number between 0 and 1, got {split!r}")
+    fraction = real(
+        split, "fit: validation_split", above=0.0, below=1.0, or_none=True, wrong_type=ValueError
+    )
     if len(rows) < 2:
         raise ValueError(f"fit: validation_split needs at least 2 examples, got {len(rows)}")
-    Xt, Xv, yt, yv = train_test_split(rows, targets, test_fraction=split, seed=seed)
+    Xt, Xv, yt, yv = train_test_split(rows, targets, test_fraction=fraction, seed=seed)
     return Xt, yt, (Xv, yv)
 
 
 def _check_against_loss(
-    model: Module, spec: LossSpec, rows: list[list[float]], targets: list[Target], what: str
+    model: Module,
+    spec: LossSpec,
+    rows: list[list[float]],
+    targets: list[Target],
+    what: str,
+    scored: bool,
 ) -> None:
     # one evaluation pass (no graph, nothing changes) finds labels or output widths the loss
-    # cannot take, with the loss's own message naming the example
+    # (or accuracy) cannot take, with the loss's own message naming the example
     try:
-        _evaluate(model, rows, targets, spec, 0.0, 0.0)
+        _evaluate(model, rows, targets, spec, 0.0, 0.0, scored)
     except (TypeError, ValueError) as err:
         hint = ""
         if spec.name == "hinge" and all(t in (0, 1) for t in targets):
@@ -451,11 +450,8 @@ def _objective(
     return value
 
 
-def _hits(spec: LossSpec, outs: list[list[Value]], targets: list[Target]) -> int:
-    predict = spec.predict
-    if predict is None:
-        return 0
-    return sum(predict([v.data for v in o]) == t for o, t in zip(outs, targets, strict=True))
+def _accuracy(spec: LossSpec, outs: list[list[Value]], targets: list[Target]) -> float:
+    return accuracy(outs, targets, labels=spec.labels, threshold=spec.threshold)
 
 
 def _evaluate(
@@ -465,12 +461,13 @@ def _evaluate(
     spec: LossSpec,
     l1: float,
     l2: float,
+    scored: bool,
 ) -> tuple[float, float | None]:
-    # loss and accuracy with no graph, in eval mode
+    # loss, and accuracy if scored, with no graph, in eval mode
     with _evaluating(model):
         outs = [_outputs(model(x)) for x in rows]
         value = _objective(spec, outs, targets, model.parameters(), l1, l2).data
-        acc = _hits(spec, outs, targets) / len(rows) if spec.predict is not None else None
+        acc = _accuracy(spec, outs, targets) if scored else None
     return value, acc
 
 
@@ -498,14 +495,16 @@ def evaluate(
     """Return ``{"loss": ..., "accuracy": ...}`` of ``model`` on ``X, y`` (no graph, eval mode).
 
     ``loss`` is a name from :data:`LOSSES` or a function ``loss(outputs, targets)``; the L1/L2
-    penalties are added as in :func:`fit`. ``accuracy`` is present when the loss classifies
-    (every named loss but ``mse``). ``X`` and ``y`` may be lists or numpy arrays.
+    penalties are added as in :func:`fit`. ``accuracy`` (from
+    :func:`~micrograd_like.losses.accuracy`) is present when the loss classifies (every named
+    loss but ``mse``) and no target is a soft label. ``X`` and ``y`` may be lists or numpy
+    arrays.
     """
     net = _model(model, "evaluate")
     spec = _loss_spec(loss)
-    l1, l2 = _alpha(l1, "evaluate: l1"), _alpha(l2, "evaluate: l2")
+    l1, l2 = real(l1, "evaluate: l1", at_least=0.0), real(l2, "evaluate: l2", at_least=0.0)
     rows, targets = _data(net, X, y, "evaluate")
-    value, acc = _evaluate(net, rows, targets, spec, l1, l2)
+    value, acc = _evaluate(net, rows, targets, spec, l1, l2, _scored(spec, targets))
     return {"loss": value} if acc is None else {"loss": value, "accuracy": acc}
 
 
@@ -535,7 +534,10 @@ class _Step:
         if self.clip_grad is not None:
             clip_grad_norm(self.params, self.clip_grad)
         self.optimizer.step()
-        return objective.data, _hits(self.spec, outs, ys) if self.count_hits else 0
+        if not self.count_hits:
+            return objective.data, 0
+        # accuracy is hits / len(ys) to the last bit, so rounding gives back the exact count
+        return objective.data, round(_accuracy(self.spec, outs, ys) * len(ys))
 
 
 def fit(
@@ -577,7 +579,8 @@ def fit(
       ``patience=p`` stops after ``p`` epochs without a lower ``val_loss`` and loads the
       best epoch's weights back (``model.state_dict()`` snapshots).
     * ``clip_grad``: clip the gradients' overall L2 norm to this before each step.
-    * ``metrics``: ``("accuracy",)`` by default when the loss classifies, ``()`` for none.
+    * ``metrics``: ``("accuracy",)`` by default when the loss classifies and no target is a
+      soft label (see :func:`~micrograd_like.losses.accuracy`), ``()`` for none.
     * ``progress``: a tqdm bar, ``"auto"`` (on in a terminal or notebook), ``True`` or ``False``.
     * ``callbacks``: each is called as ``callback(history)`` after every epoch; returning
       ``True`` stops training.
@@ -587,28 +590,25 @@ def fit(
     """
     net = _model(model, "fit")
     spec = _loss_spec(loss)
-    l1, l2 = _alpha(l1, "fit: l1"), _alpha(l2, "fit: l2")
-    epochs = _positive_int(epochs, "epochs")
-    size = None if batch_size is None else _positive_int(batch_size, "batch_size")
+    l1, l2 = real(l1, "fit: l1", at_least=0.0), real(l2, "fit: l2", at_least=0.0)
+    epochs = count(epochs, "fit: epochs")
+    size = None if batch_size is None else count(batch_size, "fit: batch_size", or_none=True)
     if patience is not None:
-        patience = _positive_int(patience, "patience")
-    if not isinstance(shuffle, bool):
-        raise TypeError(f"fit: shuffle must be a bool, got {shuffle!r:.40}")
+        patience = count(patience, "fit: patience", or_none=True)
+    flag(shuffle, "fit: shuffle")
     if clip_grad is not None:
-        clip_grad = _alpha(clip_grad, "fit: clip_grad")
-        if clip_grad == 0.0:
-            raise ValueError("fit: clip_grad must be > 0 (or None for no clipping)")
-    track_accuracy = _metrics(metrics, spec)
+        clip_grad = real(clip_grad, "fit: clip_grad", above=0.0, or_none=True)
     for i, cb in enumerate(callbacks):
         if not callable(cb):
             raise TypeError(f"fit: callbacks[{i}] is not callable: {cb!r:.40}")
     rows, targets, val = _split(net, X, y, validation_split, validation_data, seed)
+    track_accuracy = _metrics(metrics, spec, targets + (val[1] if val is not None else []))
     if patience is not None and val is None:
         raise ValueError("fit: patience (early stopping) needs validation_split or validation_data")
     opt = _optimizer(optimizer, lr, net)
-    _check_against_loss(net, spec, rows, targets, "training")
+    _check_against_loss(net, spec, rows, targets, "training", track_accuracy)
     if val is not None:
-        _check_against_loss(net, spec, val[0], val[1], "validation")
+        _check_against_loss(net, spec, val[0], val[1], "validation", track_accuracy)
 
     history = History("val_loss" if val is not None else "loss")
     bar = _progress_bar(progress, epochs)
@@ -637,9 +637,9 @@ def fit(
             history.steps += -(-n // size)
             history._record(loss_sum, hits / n if track_accuracy else None, lr_now)
             if val is not None:
-                v_loss, v_acc = _evaluate(net, val[0], val[1], spec, l1, l2)
+                v_loss, v_acc = _evaluate(net, val[0], val[1], spec, l1, l2, track_accuracy)
                 history.val_loss.append(v_loss)
-                if track_accuracy and v_acc is not None:
+                if v_acc is not None:
                     history.val_accuracy.append(v_acc)
             if history._improved():
                 waited = 0
@@ -696,10 +696,9 @@ def decision_boundary(
         raise ValueError(
             f"decision_boundary: needs 2-D points (2 numbers per row), got {len(rows[0])}"
         )
-    cut = _number(threshold, "decision_boundary: threshold")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"decision_boundary: resolution must be an int >= 2, got {resolution!r}")
-    pad = _alpha(margin, "decision_boundary: margin")
+    cut = real(threshold, "decision_boundary: threshold")
+    resolution = count(resolution, "decision_boundary: resolution", least=2, wrong_type=ValueError)
+    pad = real(margin, "decision_boundary: margin", at_least=0.0)
     (x0, x1), (y0, y1) = ((min(c) - pad, max(c) + pad) for c in zip(*rows, strict=True))
     gx = [x0 + (x1 - x0) * i / (resolution - 1) for i in range(resolution)]
     gy = [y0 + (y1 - y0) * j / (resolution - 1) for j in range(resolution)]

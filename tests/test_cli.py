@@ -87,9 +87,11 @@ def test_an_unwritable_output_folder_fails_before_training(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["--steps", "0"], "must be at least 1"),
+        (["--steps", "0"], "argument --steps: must be at least 1, got 0"),
         (["--sizes", "16,x"], "widths >= 1 separated by commas"),
-        (["--lr", "-1"], "must be a finite number > 0"),
+        (["--lr", "-1"], "argument --lr: must be > 0, got -1.0"),
+        (["--lr", "inf"], "argument --lr: must be finite, got inf"),
+        (["--steps", "x"], "argument --steps: invalid positive int value: 'x'"),
         (["--dataset", "mnist"], "invalid choice"),
     ],
 )

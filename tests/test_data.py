@@ -157,8 +157,8 @@ def test_split_keeps_both_parts_non_empty() -> None:
     ("X", "y", "kw", "words"),
     [
         ([[1.0], [2.0]], [0], {}, "X has 2 rows but y has 1"),
-        ([[1.0], [2.0]], [0, 1], {"test_fraction": 0.0}, "between 0 and 1"),
-        ([[1.0], [2.0]], [0, 1], {"test_fraction": 1.0}, "between 0 and 1"),
+        ([[1.0], [2.0]], [0, 1], {"test_fraction": 0.0}, r"test_fraction must be in \(0, 1\)"),
+        ([[1.0], [2.0]], [0, 1], {"test_fraction": 1.0}, r"test_fraction must be in \(0, 1\)"),
         ([[1.0]], [0], {}, "at least 2 points"),
         ([], [], {}, "empty"),
     ],

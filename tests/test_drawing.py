@@ -15,13 +15,15 @@ from conftest import require_tool
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from micrograd_like import drawing
 from micrograd_like.checking import KINK, MISMATCH, OK, check_graph
-from micrograd_like.drawing import LABEL_LIMIT, draw_dot
+from micrograd_like.drawing import LABEL_LIMIT, draw_dot, render_svgs
 from micrograd_like.engine import Value, topological_order
 from micrograd_like.functional import dot, vsum
 from micrograd_like.testing import temporary_op
 
 SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "http://www.w3.org/1999/xlink"
 FILLS = {OK: "#d3f9d8", MISMATCH: "#ffc9c9", KINK: "#ffe8cc"}
 PURPLE = "#7c3aed"
 
@@ -516,7 +518,136 @@ def test_refuses_when_even_collapsed_too_many_nodes_must_stay(
         draw_dot(loss, highlight=topological_order(loss)[:50], max_nodes=20)
 
 
+# ----------------------------------------------------------------------------- names and parts
+
+
+def around(root: Value, size: int) -> list[Value]:
+    """Root and the first ``size - 1`` values breadth-first through inputs: a part that hangs
+    together from root, found without walking the rest of the graph."""
+    chosen = {root: None}
+    queue = [root]
+    while queue and len(chosen) < size:
+        for p in queue.pop(0).parents:
+            if p not in chosen and len(chosen) < size:
+                chosen[p] = None
+                queue.append(p)
+    return list(chosen)
+
+
+def test_names_replace_labels_and_leave_the_graph_alone() -> None:
+    o, _ = neuron()
+    n = o.parents[0]
+    x1 = next(v for v in topological_order(o) if v.label == "x1")
+    unlabelled = Value(2.0) * 3.0
+    svg = render_svg(draw_dot(o, names={x1: "input one", n: "n\nnew"}))
+    assert texts(node_named(svg, "input one")) == ["input one", "data 2", "grad -1.5"]
+    assert [t for t in texts(svg) if t in ("n", "new")] == ["n", "new"]  # two lines
+    assert x1.label == "x1" and n.label == "n"  # only the drawing says otherwise
+    assert texts(node_named(svg, "o"))[0] == "o"  # values missing from names keep labels
+    svg = render_svg(draw_dot(unlabelled, names={unlabelled: "y"}))
+    assert texts(svg_nodes(svg)["v2"])[0] == "y"
+
+
+def test_names_also_title_collapsed_groups() -> None:
+    loss, params = mlp_loss(4, sizes=(2, 3, 1))
+    renamed = {p: p.label.replace("layers", "net") for p in params}
+    svg = render_svg(draw_dot(loss, parameters=params, names=renamed, max_nodes=20))
+    titles = [title for title, _ in group_counts(svg)]
+    assert any(t.startswith("net.") for t in titles)
+    assert not any(t.startswith("layers.") for t in titles)
+
+
+def test_nodes_draw_a_part_and_mark_values_with_inputs_left_out() -> None:
+    o, _ = neuron()
+    n = o.parents[0]
+    s, b = n.parents
+    part = [o, n, s, b]  # x1*w1 and x2*w2, the inputs of s, are left out
+    g = draw_dot(o, nodes=part, highlight=[n])
+    svg = render_svg(g)
+    boxes = [name for name in svg_nodes(svg) if name.startswith("v")]
+    assert len(boxes) == 4 and len(dot_edges(g)) == 3 + 3  # 3 op nodes; n <- s, b; o <- n
+    assert texts(node_named(svg, "x1*w1 + x2*w2 ⋯"))[1:] == ["data -6", "grad 0.5"]
+    assert texts(node_named(svg, "n")) == ["n", "data 0.8814", "grad 0.5"]  # nothing cut
+    assert "inputs not drawn" in texts(svg_nodes(svg)["key"])
+    assert fill_and_stroke(node_named(svg, "o"))[0] == "#fff3bf"  # root is still the output
+    # the whole graph as the part is the whole drawing, with nothing marked
+    full = topological_order(o)
+    assert draw_dot(o, nodes=reversed(full)).source == draw_dot(o).source
+
+
+def test_the_cut_mark_check_can_fail() -> None:
+    # drawing the same part without nodes= draws everything: no mark, and no key row
+    o, _ = neuron()
+    svg = render_svg(draw_dot(o))
+    assert not [t for t in texts(svg) if "⋯" in t]
+
+
+def test_a_part_of_a_huge_graph_is_drawn_without_walking_it(
+    big_mlp: tuple[Value, list[Value]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loss, _ = big_mlp
+    part = around(loss, 40)
+
+    def refuse(root: Value) -> list[Value]:
+        raise AssertionError("draw_dot walked the whole graph")
+
+    monkeypatch.setattr(drawing, "topological_order", refuse)
+    g = draw_dot(loss, nodes=part, highlight=part[5], names={loss: "L"})
+    assert len([n for n in dot_nodes(g) if n.startswith("v")]) == 40
+    assert "collapsed" not in g.source and "⋯" in g.source
+
+
+def test_a_large_part_collapses_like_a_graph() -> None:
+    y = Value(0.5, label="x")
+    for _ in range(3000):
+        y = y * 1.0001 + 0.1
+    part = around(y, 2000)
+    g = draw_dot(y, nodes=part, max_nodes=50)
+    svg = render_svg(g)
+    singles = [n for n in svg_nodes(svg) if n.startswith("v")]
+    assert sum(n for _, n in group_counts(svg)) + len(singles) == 2000
+    assert "collapsed" in g.source
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (lambda o, v: {"nodes": [o, 1.0]}, TypeError, r"nodes\[1\] must be a Value"),
+        (lambda o, v: {"nodes": 3}, TypeError, "nodes must be an iterable of Values"),
+        (lambda o, v: {"nodes": [o, v["w1"]]}, ValueError, r"nodes\[1\] .* is not reached"),
+        (lambda o, v: {"nodes": [o, Value(1.0)]}, ValueError, "is not reached from root"),
+        (lambda o, v: {"nodes": [o], "highlight": [v["n"]]}, ValueError, "part of the graph"),
+        (lambda o, v: {"names": ["o"]}, TypeError, "names must be a mapping Value -> str"),
+        (lambda o, v: {"names": {"o": "x"}}, TypeError, "names keys must be Values"),
+        (lambda o, v: {"names": {o: 3}}, TypeError, r"names\[.*\] must be a str, got 3"),
+    ],
+)
+def test_bad_names_and_parts_are_rejected_clearly(kwargs: Any, error: type, message: str) -> None:
+    o, _ = neuron()
+    by_label = {v.label: v for v in topological_order(o)}
+    with pytest.raises(error, match=message):
+        draw_dot(o, **kwargs(o, by_label))
+
+
 # ----------------------------------------------------------------------------- rendering
+
+
+def test_render_svgs_renders_many_diagrams_for_a_page() -> None:
+    require_tool("dot")
+    o, _ = neuron()
+    x = Value(1.0, label="x")
+    svgs = render_svgs([draw_dot(o), draw_dot(x)])
+    assert len(svgs) == 2
+    for svg, boxes in zip(svgs, (10, 1), strict=True):
+        assert svg.startswith("<svg") and svg.endswith("</svg>")
+        assert "xmlns" not in svg and "<!--" not in svg and "<?xml" not in svg
+        # HTML knows the xlink prefix; a strict XML parser has to be told
+        root = ET.fromstring(svg.replace("<svg", f'<svg xmlns:xlink="{XLINK}"', 1))
+        names = [el.findtext("title") for el in root.iter("g") if el.get("class") == "node"]
+        assert len([n for n in names if n and n.startswith("v")]) == boxes
+    assert render_svgs([]) == []
+    with pytest.raises(TypeError, match=r"diagrams\[0\] must be a graphviz\.Digraph"):
+        render_svgs(["digraph {}"])  # type: ignore[list-item]
 
 
 def test_renders_png_and_pdf_files(tmp_path: Any) -> None:
@@ -543,3 +674,5 @@ def test_without_dot_the_graph_is_built_and_rendering_says_how_to_install(
         g.render(outfile=tmp_path / "x.png")
     with pytest.raises(graphviz.ExecutableNotFound, match=hint):
         g._repr_mimebundle_()  # what Jupyter calls to show it inline
+    with pytest.raises(graphviz.ExecutableNotFound, match=hint):
+        render_svgs([g])

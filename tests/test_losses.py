@@ -22,6 +22,7 @@ from micrograd_like.losses import (
     l1_penalty,
     l2_penalty,
     mse,
+    predictions,
 )
 
 REL = 1e-12
@@ -157,13 +158,31 @@ def test_accuracy() -> None:
     assert accuracy([vals(0.2, 0.1)], [0]) == 1.0
 
 
+def test_accuracy_of_logits_and_probabilities_with_0_1_labels() -> None:
+    logits = [0.3, -0.2, 0.0, 2.0]
+    assert accuracy(logits, [1, 0, 0, 0], labels=(0, 1)) == 0.75  # a logit of 0 predicts 0
+    probs = vals(0.7, 0.4, 0.5, 0.51)
+    assert accuracy(probs, [1, 0, 0, 1], labels=(0, 1), threshold=0.5) == 1.0
+    assert accuracy(probs, [1, 0, 0, 1], labels=(0, 1)) == 0.5  # threshold 0 is wrong here
+    assert accuracy([[0.9]], [1.0], labels=(0, 1), threshold=0.5) == 1.0  # 1.0 counts as 1
+
+
+def test_predictions_follow_the_same_rules() -> None:
+    assert predictions([0.5, 0.0, -1.0]) == [1, -1, -1]
+    assert predictions([[0.6], [0.4]], labels=(0, 1), threshold=0.5) == [1, 0]
+    assert predictions([[0.1, 2.0, 0.3], [5.0, 5.0, 1.0]]) == [1, 0]  # ties go to the first
+    # labels=None reads every row as class logits, even rows of one
+    assert predictions([[3.0], [-3.0]], labels=None) == [0, 0]
+    assert accuracy([[3.0], [-3.0]], [0, 0], labels=None) == 1.0
+
+
 # ----------------------------------------------------------------------------- bad input
 
 CASES: list[tuple[Callable[[], object], type[Exception], str]] = [
     (lambda: hinge([1.0, 2.0], [1, 0]), ValueError, "hinge: label 1 must be -1 or \\+1, got 0"),
     (lambda: hinge([1.0], [2.0]), ValueError, "label 0 must be -1 or \\+1"),
-    (lambda: hinge([1.0], [True]), TypeError, "target 0 must be a number, got bool"),
-    (lambda: hinge([1.0], ["1"]), TypeError, "must be a number, got str"),
+    (lambda: hinge([1.0], [True]), TypeError, "target 0 must be a real number, got bool"),
+    (lambda: hinge([1.0], ["1"]), TypeError, "must be a real number, got str"),
     (lambda: hinge([[1.0, 2.0]], [1]), ValueError, "example 0 must be one score, got a row of 2"),
     (lambda: hinge([1.0, 2.0], [1]), ValueError, "hinge: 2 predictions but 1 targets"),
     (lambda: hinge([], []), ValueError, "hinge: empty batch"),
@@ -173,7 +192,7 @@ CASES: list[tuple[Callable[[], object], type[Exception], str]] = [
     (lambda: bce([0.5], [1.5]), ValueError, "bce: target 0 must be in \\[0, 1\\], got 1.5"),
     (lambda: bce([0.5], [-0.1]), ValueError, "must be in \\[0, 1\\]"),
     (lambda: bce([0.5], [math.nan]), ValueError, "target 0 must be finite"),
-    (lambda: bce([0.5], [1], eps=0.0), ValueError, "eps must be a number in"),
+    (lambda: bce([0.5], [1], eps=0.0), ValueError, r"eps must be in \(0, 0\.5\), got 0\.0"),
     (lambda: bce_with_logits([0.5], [2]), ValueError, "bce_with_logits: target 0 must be in"),
     (lambda: cross_entropy([[1.0, 2.0]], [2]), ValueError, "class id 0 is 2, outside 0..1"),
     (lambda: cross_entropy([[1.0, 2.0]], [-1]), ValueError, "outside 0..1"),
@@ -184,16 +203,27 @@ CASES: list[tuple[Callable[[], object], type[Exception], str]] = [
     (lambda: cross_entropy([1.0, 2.0], [0, 1]), TypeError, "must be a row of class logits"),
     (lambda: cross_entropy([], []), ValueError, "empty batch"),
     (lambda: mse([[1.0, 2.0]], [[1.0]]), ValueError, "example 0 has 2 predictions but 1"),
-    (lambda: mse([1.0], [[1.0, 2.0]]), TypeError, "target 0 must be a number, got list"),
+    (lambda: mse([1.0], [[1.0, 2.0]]), TypeError, "target 0 must be a real number, got list"),
     (lambda: mse([1.0], [math.inf]), ValueError, "must be finite"),
-    (lambda: l2_penalty([]), ValueError, "no parameters"),
-    (lambda: l2_penalty([1.0]), TypeError, "parameter 0 must be a Value"),
-    (lambda: l2_penalty(Value(1.0)), TypeError, "iterable of parameter Values"),
-    (lambda: l1_penalty([Value(1.0)], alpha=-1.0), ValueError, "alpha must be a number >= 0"),
+    (lambda: l2_penalty([]), ValueError, "l2_penalty: empty parameter list"),
+    (lambda: l2_penalty([1.0]), TypeError, r"params\[0\] must be a Value"),
+    (lambda: l2_penalty(Value(1.0)), TypeError, "params must be an iterable of Values"),
+    (lambda: l1_penalty([Value(1.0)], alpha=-1.0), ValueError, "alpha must be >= 0"),
     (lambda: l1_penalty([Value(1.0)], alpha=math.inf), ValueError, "alpha must be finite"),
     (lambda: accuracy([1.0], [0]), ValueError, "accuracy: label 0 must be -1 or \\+1"),
     (lambda: accuracy([[1.0, 2.0]], [2]), ValueError, "class id 0 is 2"),
     (lambda: accuracy([1.0, 2.0], [1]), ValueError, "2 predictions but 1 targets"),
+    (lambda: accuracy([1.0], [-1], labels=(0, 1)), ValueError, "label 0 must be 0 or 1, got -1"),
+    (lambda: accuracy([1.0], [0.3], labels=(0, 1)), ValueError, "label 0 must be 0 or 1, got 0.3"),
+    (lambda: accuracy([1.0], ["1"], labels=(0, 1)), TypeError, "label 0 must be a real number"),
+    (lambda: accuracy([1.0], [1], labels=(1, 1)), ValueError, "labels must be two different"),
+    (lambda: accuracy([1.0], [1], labels=(0, 1, 2)), TypeError, r"labels must be a pair"),
+    (lambda: accuracy([1.0], [1], labels="01"), TypeError, r"labels must be a pair"),
+    (lambda: accuracy([1.0], [1], labels=(0, "1")), TypeError, r"labels\[1\] must be a real"),
+    (lambda: accuracy([1.0], [1], threshold=math.nan), ValueError, "threshold must be finite"),
+    (lambda: accuracy([[1.0]], [1], labels=None), ValueError, "class id 0 is 1, outside 0..0"),
+    (lambda: predictions([1.0], threshold="0"), TypeError, "predictions: threshold must be a"),
+    (lambda: predictions([]), ValueError, "predictions: empty batch"),
 ]
 
 

@@ -297,7 +297,7 @@ def test_bad_schedule_value_changes_nothing() -> None:
     p = Value(1.0)
     opt = SGD([p], lr=lambda k: -1.0)
     p.grad = 1.0
-    with pytest.raises(ValueError, match=r"schedule gave -1\.0 at step 0"):
+    with pytest.raises(ValueError, match=r"lr schedule at step 0 must be >= 0, got -1\.0"):
         opt.step()
     assert p.data == 1.0 and opt.steps == 0
 
@@ -421,8 +421,8 @@ def test_bad_state_changes_nothing(mutate: Callable[[dict[str, Any]], object]) -
         (lambda ps: SGD(ps, lr=0.0), ValueError, "lr must be > 0"),
         (lambda ps: SGD(ps, lr=-0.1), ValueError, "lr must be > 0"),
         (lambda ps: SGD(ps, lr=math.inf), ValueError, "lr must be finite"),
-        (lambda ps: SGD(ps, lr="0.1"), TypeError, "lr must be a number"),
-        (lambda ps: SGD(ps, lr=True), TypeError, "lr must be a number"),
+        (lambda ps: SGD(ps, lr="0.1"), TypeError, "lr must be a real number"),
+        (lambda ps: SGD(ps, lr=True), TypeError, "lr must be a real number"),
         (lambda ps: SGD(ps, lr=0.1, momentum=-0.1), ValueError, "momentum"),
         (lambda ps: SGD(ps, lr=0.1, weight_decay=-1e-3), ValueError, "weight_decay"),
         (lambda ps: SGD(ps, lr=0.1, nesterov=True), ValueError, "nesterov"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import sys
 from typing import Any
 
@@ -349,6 +350,23 @@ def test_stepper_text_walk_through() -> None:
     assert "    dL/da += dL/dc * dc/da = -2.0000 * -3.0000 = 6.0000" in text
     assert "Forward step 3 of 7 · c (mul)\n    c = a * b" in text
     assert "… 5 more steps" in s.text(max_steps=2)
+
+
+def test_diagrams_show_trace_names_and_a_window_of_a_large_graph() -> None:
+    x = Value(0.5, "x")
+    v = x
+    for _ in range(30):
+        v = v.tanh() + v
+    s = Stepper(v, max_nodes=20)
+    names = node_names(v)
+    source = s.digraph("backward", 10).source
+    step = s.backward[10]
+    assert f"<B>{names[step.node]}</B>" in source or f"<B>{names[step.node]} ⋯</B>" in source
+    assert source.count(" ⋯</B>") >= 1 and "inputs not drawn" in source  # cut inputs marked
+    assert len(re.findall(r"^\tv\d+ \[", source, flags=re.M)) == 20  # min(max_nodes, 30)
+    assert x.label == "x" and all(not u.label for u in topological_order(v) if u is not x)
+    small = Stepper(v, max_nodes=1000).digraph("forward", 3).source
+    assert "⋯" not in small and "<B>n3</B>" in small  # drawn whole: nothing cut
 
 
 def test_stepper_changes_no_grad() -> None:

@@ -12,7 +12,7 @@ from conftest import require_module
 
 from micrograd_like.data import make_moons, make_spirals, train_test_split
 from micrograd_like.engine import Value, grad_enabled
-from micrograd_like.losses import hinge, l2_penalty
+from micrograd_like.losses import accuracy, hinge, l2_penalty, predictions
 from micrograd_like.nn import MLP
 from micrograd_like.optim import SGD, Adam, LinearDecay
 from micrograd_like.train import LOSSES, History, decision_boundary, evaluate, fit
@@ -158,6 +158,51 @@ def test_binary_losses_learn_moons(loss: str, labels: str, out_activation: str) 
     model = MLP(2, [8, 1], output_activation=out_activation, rng=3)
     fit(model, X, y, loss=loss, optimizer="adam", lr=0.05, epochs=40, progress=False)
     assert evaluate(model, X, y, loss=loss)["accuracy"] >= 0.85
+
+
+@pytest.mark.parametrize(
+    ("loss", "activation", "threshold"),
+    [("bce_with_logits", "linear", 0.0), ("bce", "sigmoid", 0.5), ("hinge", "linear", 0.0)],
+)
+def test_accuracy_is_losses_accuracy_with_the_losss_labels(
+    loss: str, activation: str, threshold: float
+) -> None:
+    signed = loss == "hinge"
+    X, y = make_moons(24, noise=0.2, seed=1, signed=signed)
+    model = MLP(2, [4, 1], output_activation=activation, rng=2)
+    outs = [model(x) for x in X]
+    labels = (-1, 1) if signed else (0, 1)
+    want = accuracy(outs, y, labels=labels, threshold=threshold)
+    assert 0.0 < want < 1.0  # an untrained model: some right, some wrong
+    assert evaluate(model, X, y, loss=loss)["accuracy"] == want
+    spec = LOSSES[loss]
+    assert [spec.predict([o[0].data]) for o in outs] == predictions(  # type: ignore[misc]
+        outs, labels=labels, threshold=threshold
+    )
+
+
+def test_mini_batch_accuracy_counts_every_hit_exactly(moons: Any) -> None:
+    X, y = moons
+    model = small()
+    h = fit(model, X, y, loss="hinge", lr=0.05, epochs=3, batch_size=5, seed=0, progress=False)
+    assert all(round(a * len(X)) / len(X) == a for a in h.accuracy)
+
+
+def test_soft_labels_train_without_accuracy_unless_it_is_asked_for() -> None:
+    X, y = make_moons(20, seed=0)
+    soft = [0.9 if t else 0.1 for t in y]
+    model = MLP(2, [4, 1], rng=0)
+    h = fit(model, X, soft, loss="bce_with_logits", epochs=2, progress=False)
+    assert h.accuracy == [] and len(h.loss) == 2
+    assert "accuracy" not in evaluate(model, X, soft, loss="bce_with_logits")
+    assert "accuracy" in evaluate(model, X, y, loss="bce_with_logits")
+    _unchanged_after(
+        lambda m: fit(
+            m, X, soft, loss="bce_with_logits", metrics=["accuracy"], epochs=1, progress=False
+        ),
+        ValueError,
+        "does not suit loss 'bce_with_logits'.*accuracy: label 0 must be 0 or 1, got 0.9",
+    )
 
 
 def test_regression_with_mse_has_no_accuracy() -> None:
@@ -344,12 +389,12 @@ BAD_FIT: dict[str, tuple[dict[str, Any], type, str]] = {
     "length mismatch": ({"y": Y24[:-1]}, ValueError, "24 rows but y has 23"),
     "lr zero": ({"lr": 0.0}, ValueError, "lr must be > 0"),
     "lr negative": ({"lr": -1}, ValueError, "lr must be > 0"),
-    "lr text": ({"lr": "big"}, TypeError, "lr must be a number"),
+    "lr text": ({"lr": "big"}, TypeError, "lr must be a real number"),
     "epochs zero": ({"epochs": 0}, ValueError, "epochs must be at least 1, got 0"),
     "epochs float": ({"epochs": 2.5}, TypeError, "epochs must be an int"),
     "batch zero": ({"batch_size": 0}, ValueError, "batch_size must be at least 1"),
     "batch bool": ({"batch_size": True}, TypeError, "batch_size must be an int"),
-    "split 1": ({"validation_split": 1.0}, ValueError, "between 0 and 1"),
+    "split 1": ({"validation_split": 1.0}, ValueError, r"validation_split must be in \(0, 1\)"),
     "both validations": (
         {"validation_split": 0.5, "validation_data": (X24, Y24)},
         ValueError,
@@ -432,6 +477,9 @@ def test_evaluate_rejects_bad_input(moons: Any) -> None:
 def test_every_named_loss_has_a_description() -> None:
     for name, spec in LOSSES.items():
         assert spec.name == name and spec.wants
+        assert (spec.predict is None) == (name == "mse")
+    assert LOSSES["cross_entropy"].predict([0.1, 0.5, 0.5]) == 1  # type: ignore[misc]
+    assert LOSSES["hinge"].predict([0.0]) == -1  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------------------- History and plots
