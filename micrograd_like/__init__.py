@@ -20,7 +20,7 @@ from micrograd_like.data import (
 )
 from micrograd_like.drawing import draw_dot
 from micrograd_like.engine import Value, gc_paused, grad_enabled, no_grad, topological_order
-from micrograd_like.functional import dot, grad, logsumexp, vsum
+from micrograd_like.functional import dot, grad, logsumexp, softmax, vsum
 from micrograd_like.nn import MLP, Dropout, Layer, Module, Neuron, Sequential
 from micrograd_like.ops import Op, define_op, get_op, undefine_op
 from micrograd_like.stepper import Stepper
@@ -62,6 +62,7 @@ __all__ = [
     "no_grad",
     "optim",
     "topological_order",
+    "softmax",
     "trace_backward",
     "trace_forward",
     "train_test_split",

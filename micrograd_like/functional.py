@@ -8,7 +8,7 @@ from typing import Literal, overload
 from micrograd_like.engine import Operand, Value, _apply, run_pass, values
 from micrograd_like.ops import DOT, LOGSUMEXP, SUM
 
-__all__ = ["dot", "grad", "logsumexp", "vsum"]
+__all__ = ["dot", "grad", "logsumexp", "softmax", "vsum"]
 
 
 @overload
@@ -77,3 +77,19 @@ def logsumexp(terms: Iterable[Operand]) -> Value:
     if not xs:
         raise ValueError("logsumexp: needs at least one term")
     return _apply(LOGSUMEXP, tuple(xs))
+
+
+def softmax(terms: Iterable[Operand]) -> list[Value]:
+    """Class probabilities ``e^x_i / sum_j e^x_j``, as differentiable Values.
+
+    The largest logit is subtracted first (as a constant: softmax does not change when every
+    logit moves together, so the gradient is the same), which keeps every exponent at or below
+    0: large logits never overflow, and each probability is exact to a few ulps.
+    """
+    xs = values(terms, "softmax")
+    if not xs:
+        raise ValueError("softmax: needs at least one term")
+    top = max(x.data for x in xs)
+    exps = [(x - top).exp() for x in xs]
+    total = vsum(exps)
+    return [e / total for e in exps]

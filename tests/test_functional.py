@@ -7,7 +7,7 @@ import math
 import pytest
 
 from micrograd_like.engine import Value, no_grad
-from micrograd_like.functional import dot, grad, logsumexp, vsum
+from micrograd_like.functional import dot, grad, logsumexp, softmax, vsum
 
 
 def test_grad_returns_floats_and_leaves_dot_grad_alone() -> None:
@@ -116,3 +116,17 @@ def test_nary_helpers_under_no_grad() -> None:
     with no_grad():
         out = dot([1.0, 2.0], [3.0, 4.0], 0.5)
     assert out.data == 11.5 and out.parents == ()
+
+
+def test_softmax_is_stable_sums_to_one_and_differentiates() -> None:
+    zs = [Value(1000.0), Value(1001.0), Value(999.0)]
+    ps = softmax(zs)
+    e = [math.exp(-1.0), 1.0, math.exp(-2.0)]
+    assert [p.data for p in ps] == pytest.approx([x / sum(e) for x in e], rel=1e-14)
+    assert math.fsum(p.data for p in ps) == pytest.approx(1.0, abs=1e-15)
+    # d p_0 / d z_j = p_0 (delta_0j - p_j)
+    p0 = ps[0].data
+    expected = [p0 * ((j == 0) - ps[j].data) for j in range(3)]
+    assert grad(ps[0], zs) == pytest.approx(expected, rel=1e-12, abs=1e-16)
+    with pytest.raises(ValueError, match="softmax: needs at least one term"):
+        softmax([])
