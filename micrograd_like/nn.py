@@ -23,13 +23,12 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-import operator
 import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
-from micrograd_like.engine import Value, _apply, gc_paused, grad_enabled
-from micrograd_like.ops import DOT, Op, get_op
+from micrograd_like.engine import _NARY, Value, _apply, _record, gc_paused, grad_enabled
+from micrograd_like.ops import DOT, Op, _dot_forward, get_op
 
 __all__ = ["MLP", "Dropout", "Layer", "Module", "Neuron", "Sequential", "activation_op", "make_rng"]
 
@@ -42,7 +41,6 @@ INITS = ("uniform", "xavier", "he")
 # defaults of the parametric activations, the same as Value.leaky_relu() and Value.elu()
 _DEFAULT_PARAMS: dict[str, tuple[float, ...]] = {"leaky_relu": (0.01,), "elu": (1.0,)}
 _DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
-_mul = operator.mul
 
 
 def make_rng(rng: Rng) -> random.Random:
@@ -275,10 +273,10 @@ class Module:
 
     def __call__(self, x: Input) -> list[Value]:
         """Apply the module to one input vector and return its outputs as a list of Values."""
-        xs = _inputs(x, self.nin, type(self).__name__)
-        if not grad_enabled():
-            return [Value(f) for f in self.forward_floats([v.data for v in xs])]
         with gc_paused():  # a graph is growing: spare the cycle collector the walk
+            xs = _inputs(x, self.nin, type(self).__name__)
+            if not grad_enabled():
+                return [Value(f) for f in self.forward_floats([v.data for v in xs])]
             return self.forward(xs)
 
     # ------------------------------------------------------------------ display
@@ -357,22 +355,37 @@ class Neuron(Module):
         self.w = [Value(wi) for wi in ws]
         self.b = Value(0.0)
 
-    def _graph(self, xs: Sequence[Value]) -> Value:
-        s = _apply(DOT, (*self.w, *xs, self.b))
-        act = self.act
-        return s if act is None else _apply(act, (s,))
+    def _graph(self, xs: Sequence[Value], xd: list[float]) -> Value:
+        # The dot node and the activation node, their values computed by the op table's own
+        # forwards without argument packing (xd: the inputs' data, read once per layer).
+        w, b, act = self.w, self.b, self.act
+        parents = (*w, *xs, b)
+        try:
+            s = _dot_forward([v.data for v in w], xd, b.data)
+            if act is not None:
+                out = float(act.forward(s, *act.params) if act.params else act.forward(s))
+        except _DOMAIN_ERRORS:
+            # the general route raises the same error, naming the op and its operands
+            node = _apply(DOT, parents)
+            return node if act is None else _apply(act, (node,))
+        node = _record(s, DOT, parents, _NARY)
+        return node if act is None else _record(out, act, node)
 
     def _float(self, xs: list[float]) -> float:
-        # the arithmetic of _graph on the same floats: ops.DOT's forward is
-        # fsum(w_i * x_i) + b, here without its argument packing (twice as fast; the
-        # bit-for-bit equality with DOT.forward is a test), then the activation's forward
-        s = math.fsum(map(_mul, [w.data for w in self.w], xs)) + self.b.data
+        # the arithmetic of _graph on the same floats (bit-identical values)
         act = self.act
-        return s if act is None else float(act.forward(s, *act.params))
+        try:
+            s = _dot_forward([w.data for w in self.w], xs, self.b.data)
+            if act is None:
+                return s
+            return float(act.forward(s, *act.params) if act.params else act.forward(s))
+        except _DOMAIN_ERRORS:
+            # _graph's general route raises the same error, naming the op and its operands
+            return self._graph([Value(x) for x in xs], xs).data
 
     def forward(self, xs: list[Value]) -> list[Value]:
         """``[activation(w · xs + b)]`` with its graph."""
-        return [self._graph(xs)]
+        return [self._graph(xs, [x.data for x in xs])]
 
     def forward_floats(self, xs: list[float]) -> list[float]:
         """``[activation(w · xs + b)]`` on plain floats (bit-identical to :meth:`forward`)."""
@@ -415,7 +428,8 @@ class Layer(Module):
 
     def forward(self, xs: list[Value]) -> list[Value]:
         """Each neuron's output, in order, with their graphs."""
-        return [n._graph(xs) for n in self.neurons]
+        xd = [x.data for x in xs]
+        return [n._graph(xs, xd) for n in self.neurons]
 
     def forward_floats(self, xs: list[float]) -> list[float]:
         """Each neuron's output on plain floats."""

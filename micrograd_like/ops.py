@@ -20,7 +20,8 @@ primitives (``a - b`` is ``a + (-b)``, ``a / b`` is ``a * b ** -1``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -161,9 +162,15 @@ def _sqrt(x: float) -> float:
 
 
 def _dot(*xs: float) -> float:
-    # xs = w_1..w_n, x_1..x_n, b  ->  sum_i w_i x_i + b
+    # xs = w_1..w_n, x_1..x_n, b
     n = len(xs) // 2
-    return math.fsum(map(float.__mul__, xs[:n], xs[n : 2 * n])) + xs[-1]
+    return _dot_forward(xs[:n], xs[n : 2 * n], xs[-1])
+
+
+def _dot_forward(ws: Iterable[float], xs: Iterable[float], b: float) -> float:
+    # sum_i w_i x_i + b: the rounded products summed exactly, rounded once (fsum), then + b.
+    # The dot op's forward on its inputs split in three; nn calls it directly, unpacked.
+    return math.fsum(map(operator.mul, ws, xs)) + b
 
 
 def _logsumexp(*xs: float) -> float:
@@ -180,8 +187,9 @@ def _logsumexp(*xs: float) -> float:
 def _d_dot(m: Any, g: Any, out: Any, *xs: Any) -> list[Any]:
     # d/dw_i = x_i, d/dx_i = w_i, d/db = 1
     n = len(xs) // 2
-    ws, vs = xs[:n], xs[n : 2 * n]
-    return [g * v for v in vs] + [g * w for w in ws] + [g]
+    local = [g * x for x in xs[n:-1] + xs[:n]]
+    local.append(g)
+    return local
 
 
 def _d_pow(m: Any, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:

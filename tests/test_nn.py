@@ -368,6 +368,43 @@ def test_float_neuron_is_dot_forward_exactly(ws: list[float], data: st.DataObjec
         assert n(xs).data == DOT.forward(*ws, *xs, b)
 
 
+@settings(max_examples=30)
+@given(ws=st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=8), data=st.data())
+def test_recorded_neuron_is_the_dot_op_exactly(ws: list[float], data: st.DataObject) -> None:
+    # the recording path computes the node's value without the op's argument packing: the
+    # value, the op and the parents must be what Value.apply(DOT, ...) records
+    xs = data.draw(st.lists(st.floats(-1e6, 1e6), min_size=len(ws), max_size=len(ws)))
+    b = data.draw(st.floats(-1e6, 1e6))
+    n = Neuron(len(ws), activation="tanh", rng=0)
+    n.load_state_dict({**{f"w.{i}": w for i, w in enumerate(ws)}, "b": b})
+    out = n(xs)
+    (s,) = out.parents
+    expected = Value.apply(DOT, *n.w, *s.parents[len(ws) : 2 * len(ws)], n.b)
+    assert (out.op, s.op, s.data) == ("tanh", "dot", expected.data)
+    assert s.parents == (*n.w, *s.parents[len(ws) : 2 * len(ws)], n.b)
+    assert [p.data for p in s.parents[len(ws) : 2 * len(ws)]] == xs
+    assert out.data == math.tanh(expected.data)
+
+
+def test_forward_errors_name_the_op_on_both_paths() -> None:
+    # inf - inf inside the dot: the same error, naming the op, recording or not
+    n = Neuron(2, activation="relu", rng=0)
+    n.load_state_dict({"w.0": 1e308, "w.1": 1e308, "b": 0.0})
+    with pytest.raises(ValueError, match=r"^dot\(1e\+308, 1e\+308, 1e\+308, -1e\+308, 0\.0\)"):
+        n([1e308, -1e308])
+    with no_grad(), pytest.raises(ValueError, match=r"^dot\(1e\+308"):
+        n([1e308, -1e308])
+    log = Neuron(1, activation="log", rng=0)
+    log.load_state_dict({"w.0": 1.0, "b": 0.0})
+    for grad_on in (True, False):
+        with pytest.raises(ValueError, match=r"^log\(-2\.0\)"):
+            if grad_on:
+                log([-2.0])
+            else:
+                with no_grad():
+                    log([-2.0])
+
+
 def test_no_grad_path_catches_a_different_sum() -> None:
     # the test above is sharp: a naive left-to-right sum differs from DOT's fsum here
     ws, xs, b = [1e16, 1.0, -1e16], [1.0, 1.0, 1.0], 0.0
