@@ -340,6 +340,56 @@ def test_gc_paused_restores_the_collector_state(enabled: bool) -> None:
         gc.enable() if was else gc.disable()
 
 
+def test_entering_gc_paused_starts_no_collection() -> None:
+    # With a threshold of 1, any two allocations the collector counts start a collection.
+    # Entering the pause must allocate none (a generator-based context manager allocates
+    # three), or a collection could start right before the pause and walk every young node.
+    starts: list[str] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        starts.append(phase)
+
+    threshold, was = gc.get_threshold(), gc.isenabled()
+    gc.enable()
+    gc.collect()
+    gc.callbacks.append(watch)
+    gc.set_threshold(1)
+    try:
+        with gc_paused():
+            pass
+        seen = len(starts)
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(watch)
+        gc.enable() if was else gc.disable()
+    assert seen == 0
+
+
+# --------------------------------------------------------------------------- zero gradients
+
+
+def test_zero_gradient_branch_passes_nothing_on() -> None:
+    # relu(-1) is off, so d out / d sqrt(x) is exactly 0 and the rule of sqrt at 0 (infinite)
+    # is never evaluated: x gets 0, as out = sqrt(x) * 0 is flat around x = 0
+    x, y = Value(0.0, "x"), Value(-1.0, "y")
+    out = x.sqrt() * y.relu()
+    out.backward()
+    assert (x.grad, y.grad, out.grad) == (0.0, 0.0, 1.0)
+    # with gradient flowing the same rule is evaluated, and fails, as before
+    with pytest.raises(ZeroDivisionError, match=r"sqrt\(0\.0\)"):
+        (x.sqrt() * Value(2.0)).backward()
+
+
+def test_skipping_zero_gradients_changes_no_sum() -> None:
+    # a node fed by a ReLU that is off and by live paths: the live sum is exact, bit for bit
+    a = Value(0.3, "a")
+    off = (a * -4.0).relu()  # 0, and its gradient to a is 0
+    out = a * 0.1 + off * 7.0 + (a * a).tanh() + off
+    out.backward()
+    t = math.tanh(0.09)
+    assert a.grad == 0.1 + (1.0 - t * t) * 0.3 + (1.0 - t * t) * 0.3 + 0.0
+
+
 # --------------------------------------------------------------------------- graph walking
 
 

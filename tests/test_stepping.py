@@ -474,3 +474,17 @@ def test_in_a_real_kernel_it_displays_the_widget() -> None:
     assert "application/vnd.jupyter.widget-view+json" in with_widgets
     assert "mgl-stepper" in without["text/html"]
     assert "dL/da += dL/dL * dL/da" in without["text/plain"]
+
+
+def test_trace_follows_backward_where_a_zero_gradient_meets_an_infinite_rule() -> None:
+    # backward() skips a node whose gradient is exactly 0; the trace must do the same (and
+    # show the infinite local derivative of sqrt at 0 as NaN) instead of raising
+    x, y = Value(0.0, "x"), Value(-1.0, "y")
+    out = x.sqrt() * y.relu()
+    steps = trace_backward(out)
+    out.backward()
+    final = gradients_at(steps, len(steps) - 1)
+    assert final[x] == x.grad == 0.0 and final[y] == y.grad == 0.0
+    sqrt_step = next(s for s in steps if s.node.op == "sqrt")
+    assert math.isnan(sqrt_step.updates[0].local)
+    assert sqrt_step.updates[0].contribution == 0.0
