@@ -2,9 +2,9 @@
 
 One training step is micrograd's loop, made general: forward over a batch, the loss (plus an
 optional L1/L2 penalty), ``zero_grad``, ``backward``, optional gradient clipping and the
-optimizer's step (whose learning rate may follow a schedule). The forward and backward pass
-run inside :func:`~micrograd_like.engine.gc_paused` (graphs hold no cycles, so the cycle
-collector has nothing to find and would only slow the build down); evaluation runs under
+optimizer's step (whose learning rate may follow a schedule). The whole step runs inside
+:func:`~micrograd_like.engine.gc_paused` (graphs hold no cycles, so the cycle collector has
+nothing to find and would only slow the build down); evaluation runs under
 :func:`~micrograd_like.engine.no_grad` in the model's eval mode. Everything a user passes is
 checked before the first step, so a bad argument raises and leaves the model as it was.
 
@@ -526,18 +526,21 @@ class _Step:
 
     def __call__(self, xs: list[list[float]], ys: list[Target]) -> tuple[float, int]:
         """Forward, loss, zero_grad, backward, clip, update; return the loss and hits."""
+        # The whole step, graph included, lives and dies inside the pause: a graph still alive
+        # when collection resumes would be walked once by the collector, for nothing.
         with gc_paused():
             outs = [_outputs(self.model(x)) for x in xs]
             objective = _objective(self.spec, outs, ys, self.params, self.l1, self.l2)
             self.model.zero_grad()
             objective.backward()
-        if self.clip_grad is not None:
-            clip_grad_norm(self.params, self.clip_grad)
-        self.optimizer.step()
-        if not self.count_hits:
-            return objective.data, 0
-        # accuracy is hits / len(ys) to the last bit, so rounding gives back the exact count
-        return objective.data, round(_accuracy(self.spec, outs, ys) * len(ys))
+            if self.clip_grad is not None:
+                clip_grad_norm(self.params, self.clip_grad)
+            self.optimizer.step()
+            loss = objective.data
+            # accuracy is hits / len(ys) to the last bit, so rounding gives back the exact count
+            hits = round(_accuracy(self.spec, outs, ys) * len(ys)) if self.count_hits else 0
+            del outs, objective
+        return loss, hits
 
 
 def fit(

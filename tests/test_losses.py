@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from micrograd_like.engine import Value
-from micrograd_like.functional import grad
+from micrograd_like.functional import grad, vsum
 from micrograd_like.losses import (
     BCE_EPS,
     accuracy,
@@ -231,3 +232,13 @@ CASES: list[tuple[Callable[[], object], type[Exception], str]] = [
 def test_bad_input(call: Callable[[], Any], error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         call()
+
+
+def test_l2_penalty_is_exactly_the_sum_of_squares() -> None:
+    # one dot node, bit for bit what separate products and a sum give (value and gradients)
+    rng = random.Random(3)
+    ps = [Value(rng.uniform(-2.0, 2.0)) for _ in range(200)]
+    penalty = l2_penalty(ps, alpha=1e-4)
+    reference = vsum([p * p for p in ps]) * 1e-4
+    assert penalty.data == reference.data
+    assert grad(penalty, ps) == grad(reference, ps)
