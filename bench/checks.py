@@ -8,6 +8,8 @@ from typing import Any
 TOL = 1e-9
 # Who serves as the reference, first available wins.
 REFERENCE_ORDER = ("floats", "mgl", "mg", "torch_scalar", "torch_batched")
+# tasks whose result holds a chain's output value and gradient
+CHAIN_TASKS = ("chain", "chain_paused", "chain_raised", "chain_raised_gcoff", "deep", "deep_paused")
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,7 @@ def check_chains(runs: dict[str, Any]) -> list[Finding]:
     by_n: dict[int, list[tuple[str, str, dict[str, Any]]]] = {}
     for key in sorted(runs, key=lambda k: REFERENCE_ORDER.index(k) if k in REFERENCE_ORDER else 99):
         for spec, result in runs[key].get("results", {}).items():
-            if (
-                spec.split(":")[0] in ("chain", "chain_raised", "deep")
-                and _ok(result)
-                and "grad" in result
-            ):
+            if spec.split(":")[0] in CHAIN_TASKS and _ok(result) and "grad" in result:
                 by_n.setdefault(result["n"], []).append((key, spec, result))
     findings = []
     for _, results in sorted(by_n.items()):

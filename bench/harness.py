@@ -17,7 +17,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -54,11 +54,11 @@ class Model(Protocol):
     def backward(self, loss: Any) -> None:
         """Backpropagate from the loss."""
 
-    def sgd(self, lr: float) -> None:
-        """p -= lr * p.grad for every parameter."""
+    def update(self, k: int) -> None:
+        """Step k's SGD update, p -= lr * p.grad with lr = workloads.demo_lr(k, steps)."""
 
     def set_params(self, flat: list[float]) -> None:
-        """Overwrite the parameters, in workloads.init_params order."""
+        """Overwrite the parameters (workloads.init_params order) and restart at step 0."""
 
     def grads(self) -> list[float]:
         """Gradients, in workloads.init_params order."""
@@ -71,8 +71,11 @@ class Engine:
     name: str
     version: str
     chain: Callable[[int], ChainRun] | None = None
-    model: Callable[[list[float]], Model] | None = None
+    # (initial flat parameters, number of demo steps) -> the demo's model, loss and optimizer
+    model: Callable[[list[float], int], Model] | None = None
     node_type: type | None = None  # counted with gc to get nodes per graph
+    # the engine's own way to pause the cycle collector around graph building, if it has one
+    paused: Callable[[], AbstractContextManager[None]] | None = None
     info: dict[str, str] = field(default_factory=dict)
 
 
@@ -135,10 +138,23 @@ def _chain(engine: Engine) -> Callable[[int], ChainRun]:
     return engine.chain
 
 
-def task_chain(engine: Engine, n: int, raised: bool = False) -> Result:
+def _pause(engine: Engine, paused: bool) -> Callable[[], AbstractContextManager[None]]:
+    if not paused:
+        return nullcontext
+    if engine.paused is None:
+        raise NotImplementedError(f"{engine.name} has no way to pause the collector")
+    return engine.paused
+
+
+def task_chain(
+    engine: Engine, n: int, raised: bool = False, paused: bool = False, gc_off: bool = False
+) -> Result:
     """Forward and backward time per op of an n-op chain (medians; the collector is on, and run
-    between reps). After a RecursionError in backward, only the forward is timed further."""
+    between reps; with `paused`, the user's loop runs inside the engine's gc pause; with
+    `gc_off`, inside gc.disable()). After a RecursionError in backward, only the forward is
+    timed further."""
     chain = _chain(engine)
+    pause = (lambda: gc_disabled(True)) if gc_off else _pause(engine, paused)
     old_limit = sys.getrecursionlimit()
     limit = max(old_limit, 2 * n + 10_000) if raised else old_limit
     backward_error: str | None = None
@@ -151,11 +167,13 @@ def task_chain(engine: Engine, n: int, raised: bool = False) -> Result:
     def once() -> tuple[float, ...]:
         nonlocal backward_error
         t0 = time.perf_counter()
-        run = chain(n)
+        with pause():
+            run = chain(n)
         t1 = time.perf_counter()
         if backward_error is None:
             try:
-                run.backward()
+                with pause():
+                    run.backward()
             except RecursionError as e:
                 backward_error = f"RecursionError: {e}"
         t2 = time.perf_counter()
@@ -211,15 +229,19 @@ def task_node_mem(engine: Engine, n: int) -> Result:
     return out
 
 
-def task_deep(engine: Engine, n: int) -> Result:
-    """Wall time and peak resident set of one n-deep chain forward+backward, in a fresh process."""
+def task_deep(engine: Engine, n: int, paused: bool = False) -> Result:
+    """Wall time and peak resident set of one n-deep chain forward+backward, in a fresh process
+    (with `paused`, the user's code runs inside the engine's gc pause)."""
     chain = _chain(engine)
+    pause = _pause(engine, paused)
     gc.collect()
     base = rss_bytes()
     t0 = time.perf_counter()
-    run = chain(n)
+    with pause():
+        run = chain(n)
     t1 = time.perf_counter()
-    run.backward()
+    with pause():
+        run.backward()
     t2 = time.perf_counter()
     value, grad = run.result()
     return {
@@ -247,22 +269,22 @@ def task_deep_traced(engine: Engine, n: int) -> Result:
     return {"n": n, "traced_peak_mb": peak / 2**20}
 
 
-def _model(engine: Engine) -> Model:
+def _model(engine: Engine, steps: int = workloads.DEMO_STEPS) -> Model:
     if engine.model is None:
         raise NotImplementedError(f"{engine.name} has no MLP")
-    return engine.model(workloads.init_params())
+    return engine.model(workloads.init_params(), steps)
 
 
 def _collect() -> None:
     gc.collect()
 
 
-def _step(model: Model, lr: float) -> None:
-    """One SGD step of micrograd's demo: forward, zero grads, backward, update."""
+def _step(model: Model, k: int) -> None:
+    """Step k of micrograd's demo: forward, zero grads, backward, update."""
     loss = model.forward()
     model.zero_grad()
     model.backward(loss)
-    model.sgd(lr)
+    model.update(k)
 
 
 def task_mlp_check(engine: Engine) -> Result:
@@ -291,30 +313,32 @@ def task_mlp_check(engine: Engine) -> Result:
     }
 
 
-def task_mlp_step(engine: Engine, gc_off: bool = False) -> Result:
-    """Median time of one full-batch SGD step from the initial weights (reset between reps).
-    With gc on, garbage is left for the collector exactly as in a user's training loop."""
+def task_mlp_step(engine: Engine, gc_off: bool = False, paused: bool = False) -> Result:
+    """Median time of step 0 of the demo from the initial weights (reset between reps).
+    With gc on, garbage is left for the collector exactly as in a user's training loop; with
+    `paused` the whole step runs inside the engine's gc pause (as a user may write it)."""
     model = _model(engine)
     params = workloads.init_params()
-    lr = workloads.demo_lr(0)
+    pause = _pause(engine, paused)
 
     def once() -> tuple[float, ...]:
         model.set_params(params)
         t0 = time.perf_counter()
-        _step(model, lr)
+        with pause():
+            _step(model, 0)
         return (time.perf_counter() - t0,)
 
     gc.collect()
-    _step(model, lr)  # warm-up
+    _step(model, 0)  # warm-up
     with gc_disabled(gc_off):
         runs = repeat(
-            once, min_reps=5, max_reps=30, budget_s=3.0, between=_collect if gc_off else None
+            once, min_reps=5, max_reps=40, budget_s=3.0, between=_collect if gc_off else None
         )
     gc.collect()
     times = [r[0] for r in runs]
     return {
         "reps": len(runs),
-        "gc": "off" if gc_off else "on",
+        "gc": "off" if gc_off else "paused" if paused else "on",
         "step_ms": statistics.median(times) * 1e3,
         "min_ms": min(times) * 1e3,
     }
@@ -323,11 +347,11 @@ def task_mlp_step(engine: Engine, gc_off: bool = False) -> Result:
 def task_mlp_demo(engine: Engine, steps: int = workloads.DEMO_STEPS) -> Result:
     """Wall time of micrograd's demo run once in full: `steps` SGD steps from the initial weights
     with lr = 1 - 0.9 k/100; then the loss and accuracy at the final weights."""
-    model = _model(engine)
+    model = _model(engine, steps)
     gc.collect()
     t0 = time.perf_counter()
     for k in range(steps):
-        _step(model, workloads.demo_lr(k, steps))
+        _step(model, k)
     wall = time.perf_counter() - t0
     loss = model.forward()
     return {
@@ -364,12 +388,16 @@ def task_mlp_eval(engine: Engine) -> Result:
 TASKS: dict[str, Callable[..., Result]] = {
     "chain": task_chain,
     "chain_raised": lambda e, n: task_chain(e, n, raised=True),
+    "chain_paused": lambda e, n: task_chain(e, n, paused=True),
+    "chain_raised_gcoff": lambda e, n: task_chain(e, n, raised=True, gc_off=True),
     "node_mem": task_node_mem,
     "deep": task_deep,
+    "deep_paused": lambda e, n: task_deep(e, n, paused=True),
     "deep_traced": task_deep_traced,
     "mlp_check": task_mlp_check,
     "mlp_step": task_mlp_step,
     "mlp_step_gcoff": lambda e: task_mlp_step(e, gc_off=True),
+    "mlp_step_paused": lambda e: task_mlp_step(e, paused=True),
     "mlp_demo": task_mlp_demo,
     "mlp_eval": task_mlp_eval,
 }

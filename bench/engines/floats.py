@@ -29,7 +29,8 @@ class FloatsChain:
 class FloatsMLP:
     """MLP(2, [16, 16, 1]) with ReLU hidden layers, the demo loss, and its gradient by hand."""
 
-    def __init__(self, flat: list[float]) -> None:
+    def __init__(self, flat: list[float], steps: int) -> None:
+        self.steps = steps
         self.xs, self.ys = workloads.make_moons()
         self.set_params(flat)
         self._scores: list[float] = []
@@ -106,7 +107,8 @@ class FloatsMLP:
             for j, bj in enumerate(bs):
                 gbs[j] += two_alpha * bj
 
-    def sgd(self, lr: float) -> None:
+    def update(self, k: int) -> None:
+        lr = workloads.demo_lr(k, self.steps)
         for ws, gws, bs, gbs in zip(self.w, self.gw, self.b, self.gb, strict=True):
             for w, gw in zip(ws, gws, strict=True):
                 for i, g in enumerate(gw):

@@ -41,7 +41,8 @@ def _graph_nodes(root: Value) -> int:
 class MicrogradMLP:
     """micrograd's own MLP(2, [16, 16, 1]); the forward is the demo notebook's loss()."""
 
-    def __init__(self, flat: list[float]) -> None:
+    def __init__(self, flat: list[float], steps: int) -> None:
+        self.steps = steps
         self.xs, self.ys = workloads.make_moons()
         self.model = MLP(workloads.MLP_SIZES[0], list(workloads.MLP_SIZES[1:]))
         self.params = self.model.parameters()
@@ -71,7 +72,8 @@ class MicrogradMLP:
     def backward(self, loss: Value) -> None:
         loss.backward()
 
-    def sgd(self, lr: float) -> None:
+    def update(self, k: int) -> None:
+        lr = workloads.demo_lr(k, self.steps)
         for p in self.model.parameters():
             p.data -= lr * p.grad
 

@@ -1,18 +1,21 @@
-"""micrograd_like under benchmark: plain Value arithmetic mirroring micrograd's nn module.
+"""micrograd_like as users write it: nn.MLP, losses.hinge + l2_penalty, optim.SGD + LinearDecay.
 
-The Neuron/Layer/MLP here copy micrograd's structure (act = sum(w*x, b), ReLU on hidden
-layers) so both engines build the same graph; swap them for micrograd_like.nn.MLP once it exists.
+The demo step is the README recipe, line for line: scores from ``model.scalar``, the hinge loss
+plus the L2 penalty, ``opt.zero_grad()``, ``loss.backward()``, ``opt.step()``. The chain is the
+same user code as every other engine's (``x * c`` and ``x + c`` on a Value).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 import micrograd_like
 from bench import workloads
 from bench.harness import Engine
-from micrograd_like import Value
+from micrograd_like.engine import Value, gc_paused, no_grad
+from micrograd_like.losses import accuracy, hinge, l2_penalty
+from micrograd_like.nn import MLP
+from micrograd_like.optim import SGD, LinearDecay
 
 
 class MglChain:
@@ -29,92 +32,61 @@ class MglChain:
         return self.out.data, self.x.grad
 
 
-class Neuron:
-    """sum(w_i * x_i) + b, then ReLU unless linear: micrograd.nn.Neuron in micrograd_like Values."""
-
-    def __init__(self, w: Sequence[float], b: float, nonlin: bool) -> None:
-        self.w = [Value(wi) for wi in w]
-        self.b = Value(b)
-        self.nonlin = nonlin
-
-    def __call__(self, x: Sequence[Value]) -> Value:
-        act = sum((wi * xi for wi, xi in zip(self.w, x, strict=True)), self.b)
-        return act.relu() if self.nonlin else act
-
-    def parameters(self) -> list[Value]:
-        return [*self.w, self.b]
-
-
-class MLP:
-    """Layers of Neurons; returns the single output of the last layer, as micrograd's MLP does."""
-
-    def __init__(self, flat: Sequence[float]) -> None:
-        layers = workloads.split_params(list(flat))
-        last = len(layers) - 1
-        self.layers = [
-            [Neuron(w, b, nonlin=i != last) for w, b in layer] for i, layer in enumerate(layers)
-        ]
-
-    def __call__(self, x: Sequence[Value]) -> Value:
-        h = list(x)
-        for layer in self.layers:
-            h = [n(h) for n in layer]
-        return h[0]
-
-    def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for n in layer for p in n.parameters()]
-
-
 class MglMLP:
-    """The demo on micrograd_like: same loss, same steps as micrograd's notebook."""
+    """micrograd's demo on micrograd_like's own modules, loss and optimizer."""
 
-    def __init__(self, flat: list[float]) -> None:
+    def __init__(self, flat: list[float], steps: int) -> None:
         self.xs, self.ys = workloads.make_moons()
-        self.model = MLP(flat)
+        # MLP(2, [16, 16, 1], rng=42) draws exactly workloads.init_params(); set_params
+        # writes the given weights anyway, so the bench does not rest on that
+        self.model = MLP(workloads.MLP_SIZES[0], list(workloads.MLP_SIZES[1:]), rng=42)
         self.params = self.model.parameters()
+        self.steps = steps
+        self.set_params(flat)
         self._scores: list[float] = []
 
     def set_params(self, flat: list[float]) -> None:
-        for p, v in zip(self.params, flat, strict=True):
-            p.data = v
+        names = [name for name, _ in self.model.named_parameters()]
+        self.model.load_state_dict(dict(zip(names, flat, strict=True)))
+        # LinearDecay(1.0, 0.1, steps) is the demo's lr 1 - 0.9 k / steps, bit for bit
+        self.opt = SGD(self.params, lr=LinearDecay(1.0, 0.1, self.steps))
 
-    def _scores_of(self) -> list[Value]:
-        inputs = [[Value(a) for a in x] for x in self.xs]
-        return [self.model(x) for x in inputs]
+    def _score(self) -> list[Value]:
+        return [self.model.scalar(x) for x in self.xs]
 
     def forward(self) -> Value:
-        scores = self._scores_of()
-        loss: Value = workloads.demo_loss(scores, self.ys, self.model.parameters())
+        scores = self._score()
+        loss = hinge(scores, self.ys) + l2_penalty(self.params, alpha=workloads.ALPHA)
         self._scores = [s.data for s in scores]
         return loss
 
     def loss_value(self, loss: Value) -> float:
-        return float(loss.data)
+        return loss.data
 
     def accuracy(self) -> float:
-        return workloads.accuracy(self.ys, self._scores)
+        return accuracy(self._scores, self.ys)
 
     def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = 0.0
+        self.opt.zero_grad()
 
     def backward(self, loss: Value) -> None:
         loss.backward()
 
-    def sgd(self, lr: float) -> None:
-        for p in self.params:
-            p.data -= lr * p.grad
+    def update(self, k: int) -> None:
+        if self.opt.steps != k:
+            raise RuntimeError(f"the optimizer is at step {self.opt.steps}, the demo at {k}")
+        self.opt.step()  # lr from its LinearDecay schedule
 
     def grads(self) -> list[float]:
-        return [float(p.grad) for p in self.params]
+        return [p.grad for p in self.params]
 
     def evaluate(self, record: bool) -> None:
         """Scores of every point, recording the graph or under no_grad."""
         if record:
-            self._scores_of()
+            self._score()
         else:
-            with micrograd_like.no_grad():
-                self._scores_of()
+            with no_grad():
+                self._score()
 
 
 def _version() -> str:
@@ -132,4 +104,6 @@ def make_engine() -> Engine:
         chain=MglChain,
         model=MglMLP,
         node_type=Value,
+        paused=gc_paused,
+        info={"source": micrograd_like.__file__.rsplit("/", 2)[0]},
     )

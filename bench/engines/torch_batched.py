@@ -16,7 +16,8 @@ DTYPE = torch.float64
 class TorchBatchedMLP:
     """One weight matrix and bias vector per layer; parameters keep micrograd's flat order."""
 
-    def __init__(self, flat: list[float]) -> None:
+    def __init__(self, flat: list[float], steps: int) -> None:
+        self.steps = steps
         xs, self.ys = workloads.make_moons()
         self.x = torch.tensor(xs, dtype=DTYPE)
         self.y = torch.tensor(self.ys, dtype=DTYPE)
@@ -64,7 +65,8 @@ class TorchBatchedMLP:
     def backward(self, loss: torch.Tensor) -> None:
         loss.backward()  # type: ignore[no-untyped-call]
 
-    def sgd(self, lr: float) -> None:
+    def update(self, k: int) -> None:
+        lr = workloads.demo_lr(k, self.steps)
         with torch.no_grad():
             for p in (*self.weights, *self.biases):
                 if p.grad is not None:

@@ -53,7 +53,8 @@ class Neuron:
 class TorchScalarMLP:
     """MLP(2, [16, 16, 1]) of scalar neurons; zero_grad sets grads to None as torch does."""
 
-    def __init__(self, flat: list[float]) -> None:
+    def __init__(self, flat: list[float], steps: int) -> None:
+        self.steps = steps
         self.xs, self.ys = workloads.make_moons()
         layers = workloads.split_params(flat)
         last = len(layers) - 1
@@ -94,7 +95,8 @@ class TorchScalarMLP:
     def backward(self, loss: torch.Tensor) -> None:
         loss.backward()  # type: ignore[no-untyped-call]
 
-    def sgd(self, lr: float) -> None:
+    def update(self, k: int) -> None:
+        lr = workloads.demo_lr(k, self.steps)
         with torch.no_grad():
             for p in self.params:
                 if p.grad is not None:
