@@ -186,6 +186,17 @@ class Module:
         """The number of scalar parameters (each ``Value`` counts one)."""
         return len(self.named_parameters())
 
+    def mean_abs_grad(self) -> float:
+        """The mean of ``|p.grad|`` over this module's parameters: how strongly it is learning.
+
+        Comparing it across the layers of a network after a ``backward()`` shows vanishing or
+        exploding gradients (``[layer.mean_abs_grad() for layer in model.layers]``).
+        """
+        ps = self.parameters()
+        if not ps:
+            raise ValueError(f"mean_abs_grad: {type(self).__name__} has no parameters")
+        return math.fsum(abs(p.grad) for p in ps) / len(ps)
+
     def modules(self) -> list[Module]:
         """This module and every module below it, parents before children, each once."""
         out: list[Module] = [self]
@@ -564,6 +575,23 @@ class MLP(Module):
             if self.dropout is not None and layer is not last:
                 xs = self.dropout.forward_floats(xs)
         return xs
+
+    def layer_outputs(self, x: Input) -> list[list[Value]]:
+        """Every layer's outputs for one input, first layer first (the last is ``model(x)``).
+
+        Hidden outputs are taken after dropout where it applies, exactly as the next layer
+        sees them. Under ``no_grad`` they are plain-valued leaves; otherwise they are the
+        graph's own nodes, so their ``.grad`` is filled by a later ``backward()``.
+        """
+        with gc_paused():
+            xs = _inputs(x, self.nin, "MLP.layer_outputs")
+            outs: list[list[Value]] = []
+            for i, layer in enumerate(self.layers):
+                xs = layer(xs)
+                if self.dropout is not None and i < len(self.layers) - 1:
+                    xs = self.dropout(xs)
+                outs.append(xs)
+            return outs
 
     def scalar(self, x: Input) -> Value:
         """The single output of a one-output MLP as a Value (micrograd's ``model(x)``)."""

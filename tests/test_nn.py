@@ -508,3 +508,38 @@ def test_mlp_gradients_match_finite_differences() -> None:
     # and the check is sharp: one wrong gradient is caught
     grads[5] += 1e-4
     assert _worst_fd_error(m, grads) > 1e-5
+
+
+def test_layer_outputs_end_with_the_model_output_and_carry_gradients() -> None:
+    model = MLP(2, [3, 4, 1], activation="tanh", rng=5)
+    outs = model.layer_outputs([0.5, -1.0])
+    assert [len(o) for o in outs] == [3, 4, 1]
+    assert outs[-1][0].data == model.scalar([0.5, -1.0]).data
+    outs[-1][0].backward()
+    assert any(v.grad != 0.0 for v in outs[0])  # the graph's own nodes
+    with no_grad():
+        plain = model.layer_outputs([0.5, -1.0])
+    assert [[v.data for v in o] for o in plain] == [[v.data for v in o] for o in outs]
+    assert all(v.parents == () for o in plain for v in o)
+    with pytest.raises(ValueError, match=r"MLP\.layer_outputs"):
+        model.layer_outputs([1.0])
+
+
+def test_layer_outputs_apply_dropout_between_hidden_layers() -> None:
+    model = MLP(2, [50, 1], dropout=0.5, rng=1)
+    hidden = model.layer_outputs([1.0, 1.0])[0]
+    assert any(v.data == 0.0 for v in hidden)  # train mode: some units dropped
+    model.eval()
+    with no_grad():
+        assert model.layer_outputs([1.0, 1.0])[-1][0].data == model.scalar([1.0, 1.0]).data
+
+
+def test_mean_abs_grad_per_layer() -> None:
+    model = MLP(2, [3, 1], rng=2)
+    for p in model.parameters():
+        p.grad = -2.0
+    model.layers[1].neurons[0].b.grad = 4.0
+    assert model.layers[0].mean_abs_grad() == 2.0
+    assert model.layers[1].mean_abs_grad() == (3 * 2.0 + 4.0) / 4  # 3 weights and a bias
+    with pytest.raises(ValueError, match="has no parameters"):
+        Dropout(0.1).mean_abs_grad()
