@@ -27,6 +27,7 @@ import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
+from micrograd_like._validate import count, flag, real
 from micrograd_like.engine import _NARY, Value, _apply, _record, gc_paused, grad_enabled
 from micrograd_like.ops import DOT, Op, _dot_forward, get_op
 
@@ -100,10 +101,9 @@ def activation_op(activation: Activation) -> Op | None:
     return op
 
 
-def _positive_int(x: object, what: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or int(x) < 1:
-        raise ValueError(f"{what} must be a positive int, got {x!r:.60}")
-    return int(x)
+def _count(x: object, what: str) -> int:
+    # layer widths: a wrong type is a ValueError too, as it always was here
+    return count(x, what, wrong_type=ValueError)
 
 
 def _inputs(x: Input, nin: int | None, where: str) -> list[Value]:
@@ -216,8 +216,7 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode (``Dropout`` active) on this module and all below; return self."""
-        if not isinstance(mode, bool):
-            raise TypeError(f"train: mode must be a bool, got {type(mode).__name__}")
+        flag(mode, "train: mode")
         for m in self.modules():
             m.training = mode
         return self
@@ -257,18 +256,7 @@ class Module:
                 f"load_state_dict: {type(self).__name__} has {len(names)} parameters; "
                 f"{'; '.join(parts)}{more}"
             )
-        new: list[float] = []
-        for name in names:
-            v = state[name]
-            if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise TypeError(
-                    f"load_state_dict: {name!r} must be a real number, "
-                    f"got {type(v).__name__} {v!r:.60}"
-                )
-            f = float(v)
-            if not math.isfinite(f):
-                raise ValueError(f"load_state_dict: {name!r} must be finite, got {f!r}")
-            new.append(f)
+        new = [real(state[name], f"load_state_dict: {name!r}") for name in names]
         for (_, p), f in zip(named, new, strict=True):
             p.data = f
 
@@ -348,8 +336,8 @@ class Neuron(Module):
         *,
         fan_out: int = 1,
     ) -> None:
-        self.nin = _positive_int(nin, "Neuron: nin")
-        fan_out = _positive_int(fan_out, "Neuron: fan_out")
+        self.nin = _count(nin, "Neuron: nin")
+        fan_out = _count(fan_out, "Neuron: fan_out")
         self.act = activation_op(activation)
         if init not in INITS:
             raise ValueError(f"Neuron: init must be one of {', '.join(INITS)}, got {init!r}")
@@ -430,8 +418,8 @@ class Layer(Module):
         init: Init = "uniform",
         rng: Rng = None,
     ) -> None:
-        self.nin = _positive_int(nin, "Layer: nin")
-        self.nout = _positive_int(nout, "Layer: nout")
+        self.nin = _count(nin, "Layer: nin")
+        self.nout = _count(nout, "Layer: nout")
         r = make_rng(rng)
         self.neurons = [
             Neuron(self.nin, activation, init, r, fan_out=self.nout) for _ in range(self.nout)
@@ -462,9 +450,7 @@ class Dropout(Module):
     rng: random.Random
 
     def __init__(self, p: float = 0.5, rng: Rng = None) -> None:
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout: p must be a number in [0, 1), got {p!r:.60}")
-        self.p = float(p)
+        self.p = real(p, "Dropout: p", at_least=0.0, below=1.0, wrong_type=ValueError)
         self.rng = make_rng(rng)
 
     def _keep(self, n: int) -> list[bool] | None:
@@ -546,10 +532,10 @@ class MLP(Module):
         rng: Rng = None,
         dropout: float = 0.0,
     ) -> None:
-        self.nin = _positive_int(nin, "MLP: nin")
+        self.nin = _count(nin, "MLP: nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer widths, got {nouts!r}")
-        sizes = [self.nin, *(_positive_int(n, "MLP: each layer width") for n in nouts)]
+        sizes = [self.nin, *(_count(n, "MLP: each layer width") for n in nouts)]
         r = make_rng(rng)
         last = len(sizes) - 2
         self.layers = [

@@ -290,8 +290,9 @@ def test_bad_inputs(x: Any, error: type[Exception], match: str) -> None:
 @pytest.mark.parametrize(
     ("make", "error", "match"),
     [
-        (lambda: Neuron(0), ValueError, "nin must be a positive int"),
-        (lambda: Layer(2, 0), ValueError, "nout must be a positive int"),
+        (lambda: Neuron(0), ValueError, "Neuron: nin must be at least 1, got 0"),
+        (lambda: Neuron(2.0), ValueError, "Neuron: nin must be an int, got float 2.0"),
+        (lambda: Layer(2, 0), ValueError, "Layer: nout must be at least 1, got 0"),
         (lambda: MLP(2, []), ValueError, "nouts must be a non-empty list"),
         (lambda: MLP(2, [3, 0]), ValueError, "each layer width"),
         (lambda: MLP(2, [3.0]), ValueError, "each layer width"),
@@ -467,11 +468,21 @@ def test_mlp_dropout_option() -> None:
     assert m(x)[0].data == plain(x)[0].data
 
 
-@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, math.nan, True, "0.5"])
-def test_dropout_bad_p(p: Any) -> None:
-    with pytest.raises(ValueError, match="p must be a number in"):
+@pytest.mark.parametrize(
+    ("p", "problem"),
+    [
+        (-0.1, r"in \[0, 1\), got -0\.1"),
+        (1.0, r"in \[0, 1\), got 1\.0"),
+        (1.5, r"in \[0, 1\), got 1\.5"),
+        (math.nan, "finite, got nan"),
+        (True, "a real number, got bool True"),
+        ("0.5", "a real number, got str '0.5'"),
+    ],
+)
+def test_dropout_bad_p(p: Any, problem: str) -> None:
+    with pytest.raises(ValueError, match=f"Dropout: p must be {problem}"):
         Dropout(p)
-    with pytest.raises(ValueError, match="p must be a number in"):
+    with pytest.raises(ValueError, match=f"Dropout: p must be {problem}"):
         MLP(2, [2, 1], dropout=p)
 
 
