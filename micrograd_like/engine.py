@@ -481,35 +481,36 @@ def _run_pass(
     order: list[Value] = []
     stack = [root]
     append, pop, push, emit = nodes.append, stack.pop, stack.append, order.append
-    while stack:
-        v = pop()
-        n = v._n
-        if n:
-            if n == 1:
-                v._n = 2
-                emit(v)
-            continue
-        a = v._a
-        if a is None:
-            continue  # the root is a leaf
-        v._n = 1
-        push(v)
-        b = v._b
-        # pushed last parent first, so the first parent is walked first
-        for p in reversed(a) if b is _NARY else (a,) if b is None else (b, a):
-            if p._g is None:
-                p._g = zero
-                append(p)
-                if p._a is not None:
-                    push(p)
-            elif not p._n and p._a is not None:
-                push(p)
     try:
+        while stack:
+            v = pop()
+            n = v._n
+            if n:
+                if n == 1:
+                    v._n = 2
+                    emit(v)
+                continue
+            a = v._a
+            if a is None:
+                continue  # the root is a leaf
+            v._n = 1
+            push(v)
+            b = v._b
+            # pushed last parent first, so the first parent is walked first
+            for p in reversed(a) if b is _NARY else (a,) if b is None else (b, a):
+                if p._g is None:
+                    p._g = zero
+                    append(p)
+                    if p._a is not None:
+                        push(p)
+                elif not p._n and p._a is not None:
+                    push(p)
         if create_graph or trace is not None:
             _chain_general(order, create_graph, trace)
         else:
             _chain_floats(order)
     except BaseException:
+        # an error in a rule, or an interrupt in either phase: leave no node marked
         for v in nodes:
             v._g = None
             v._n = 0
