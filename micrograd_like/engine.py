@@ -340,7 +340,12 @@ class Value:
         return _lift(other, "+") + self
 
     def __sub__(self, other: Operand) -> Value:
-        return self + -_lift(other, "-")
+        if other.__class__ is Value:
+            return self + -other
+        # a number: x - c is x + (-c) exactly (negation rounds nothing), one node fewer
+        c = _lift(other, "-")  # a fresh constant leaf
+        c.data = -c.data
+        return self + c
 
     def __rsub__(self, other: Operand) -> Value:
         return _lift(other, "-") + -self

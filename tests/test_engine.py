@@ -415,3 +415,13 @@ def test_local_grads_are_the_chain_rule_factors() -> None:
     assert (a * b).local_grads() == [-3.0, 2.0]
     assert (a + b).local_grads() == [1.0, 1.0]
     assert a.tanh().local_grads() == [pytest.approx(1 - math.tanh(2.0) ** 2)]
+
+
+def test_subtracting_a_number_adds_its_negation_exactly() -> None:
+    x = Value(0.1)
+    out = x - 0.3
+    assert out.op == "add" and out.parents[0] is x and out.parents[1].data == -0.3
+    assert out.data == 0.1 - 0.3  # x + (-c) rounds exactly as x - c
+    out.backward()
+    assert x.grad == 1.0
+    assert (x - Value(0.3)).parents[1].op == "neg"  # a Value is negated as a node
