@@ -149,24 +149,13 @@ def _cut(order: list[Value], index: dict[Value, int]) -> set[Value]:
 def _part(root: Value, chosen: list[Value]) -> list[Value]:
     """Root and the values of ``chosen`` it reaches through them, each after its drawn inputs.
 
-    The depth-first search of ``topological_order``, stepping only into chosen values, so it
-    costs the size of the part, not of the graph.
+    ``topological_order`` stepping only into chosen values, so it costs the size of the part,
+    not of the graph; a chosen value it cannot reach is an error.
     """
-    inside = set(chosen)
-    order: list[Value] = []
-    seen = {root}
-    stack = [(root, iter(root.parents))]
-    while stack:
-        node, inputs = stack[-1]
-        step = next((p for p in inputs if p in inside and p not in seen), None)
-        if step is None:
-            stack.pop()
-            order.append(node)
-        else:
-            seen.add(step)
-            stack.append((step, iter(step.parents)))
+    order = topological_order(root, within=chosen)
+    seen = {id(v) for v in order}
     for i, v in enumerate(chosen):
-        if v not in seen:
+        if id(v) not in seen:
             raise ValueError(
                 f"draw_dot: nodes[{i}] ({v!r}) is not reached from root through nodes: each "
                 "value drawn must be root or an input of another value drawn"

@@ -617,21 +617,24 @@ def _local_or_nan(v: Value) -> list[float]:
         return [math.nan] * len(_parents(v))
 
 
-def topological_order(root: Value) -> list[Value]:
+def topological_order(root: Value, within: Iterable[Value] | None = None) -> list[Value]:
     """Return every node ``root`` depends on, each after all its parents (root last).
 
     Iterative depth-first search over parents in argument order, so the order is the same on
     every run and any depth works without recursion. This is the forward evaluation order.
+    With ``within``, the search steps only into those nodes: the result is root and the nodes
+    of ``within`` it reaches through them, at the cost of that part, not of the whole graph.
     """
     if not isinstance(root, Value):
         raise TypeError(f"topological_order: expected a Value, got {type(root).__name__}")
+    inside = None if within is None else {id(v) for v in within}
     order: list[Value] = []
     seen = {id(root)}
     stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(_parents(root)))]
     while stack:
         node, parents = stack[-1]
         for p in parents:
-            if id(p) not in seen:
+            if id(p) not in seen and (inside is None or id(p) in inside):
                 seen.add(id(p))
                 stack.append((p, iter(_parents(p))))
                 break

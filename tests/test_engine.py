@@ -425,3 +425,13 @@ def test_subtracting_a_number_adds_its_negation_exactly() -> None:
     out.backward()
     assert x.grad == 1.0
     assert (x - Value(0.3)).parents[1].op == "neg"  # a Value is negated as a node
+
+
+def test_topological_order_within_a_part() -> None:
+    a, b = Value(1.0, "a"), Value(2.0, "b")
+    c = a * b
+    d = c.exp()
+    e = d + c
+    assert topological_order(e, within=[d, c]) == [c, d, e]  # a, b are outside the part
+    assert topological_order(e, within=[d]) == [d, e]  # c only through d: left out
+    assert topological_order(e, within=[]) == [e]
