@@ -8,7 +8,7 @@ import math
 import operator
 import random
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
 
@@ -47,6 +47,26 @@ def build_chain(x: T, n: int) -> T:
         for f, c in ops:
             x = f(x, c)
     return x
+
+
+class ScalarChain:
+    """The chain on a micrograd-style scalar (``.data``, ``.grad``, ``.backward()``).
+
+    An engine subclasses it and sets ``value_type`` to its scalar class; the timed forward is
+    the constructor, the backward and the result read are the same for every such engine.
+    """
+
+    value_type: ClassVar[type[Any]]
+
+    def __init__(self, n: int) -> None:
+        self.x = self.value_type(CHAIN_START)
+        self.out = build_chain(self.x, n)
+
+    def backward(self) -> None:
+        self.out.backward()
+
+    def result(self) -> tuple[float, float]:
+        return self.out.data, self.x.grad
 
 
 def chain_multipliers() -> list[float]:

@@ -12,18 +12,10 @@ from bench import workloads
 from bench.harness import Engine
 
 
-class MicrogradChain:
+class MicrogradChain(workloads.ScalarChain):
     """The chain on micrograd Values; backward is micrograd's recursive topological sort."""
 
-    def __init__(self, n: int) -> None:
-        self.x = Value(workloads.CHAIN_START)
-        self.out = workloads.build_chain(self.x, n)
-
-    def backward(self) -> None:
-        self.out.backward()
-
-    def result(self) -> tuple[float, float]:
-        return self.out.data, self.x.grad
+    value_type = Value
 
 
 def _graph_nodes(root: Value) -> int:

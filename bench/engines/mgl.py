@@ -18,18 +18,10 @@ from micrograd_like.nn import MLP
 from micrograd_like.optim import SGD, LinearDecay
 
 
-class MglChain:
+class MglChain(workloads.ScalarChain):
     """The chain on micrograd_like Values."""
 
-    def __init__(self, n: int) -> None:
-        self.x = Value(workloads.CHAIN_START)
-        self.out = workloads.build_chain(self.x, n)
-
-    def backward(self) -> None:
-        self.out.backward()
-
-    def result(self) -> tuple[float, float]:
-        return self.out.data, self.x.grad
+    value_type = Value
 
 
 class MglMLP:
