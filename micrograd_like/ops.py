@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,25 +36,43 @@ Derivative = Callable[..., Sequence[Any]]
 class Op:
     """One primitive: its name, arity, float forward and local-derivative rule.
 
-    ``arity`` is the number of ``Value`` inputs, or ``-1`` for an n-ary op (``sum``, ``dot``).
+    ``arity`` is the number of ``Value`` inputs, or ``-1`` for an n-ary op (``sum``, ``dot``);
+    ``accepts`` optionally narrows an n-ary op's input counts (``dot`` takes an odd number:
+    ``w_1..w_n, x_1..x_n, b``) and ``accepts_text`` says which in words.
     ``params`` are plain floats fixed when the op is applied (the exponent of ``x ** 2``, the
     slope of ``leaky_relu``); ``forward`` and ``derivative`` receive them after the inputs.
     ``symbol`` is how diagrams and equations show the op (``+`` for ``add``). An ``Op`` with
     params is made from its table entry by :meth:`bind`, so every node of one kind shares the
-    single definition.
+    single definition. ``closure`` is set only on the op of a node built micrograd-style
+    (``Value(data, (x,), "f")`` with ``_backward`` set): the user's float closure, which then
+    is the node's whole derivative rule, and ``forward`` is ``None`` unless the op string names
+    a table op that reproduces the node's data.
     """
 
-    __slots__ = ("arity", "derivative", "forward", "name", "params", "symbol")
+    __slots__ = (
+        "accepts",
+        "accepts_text",
+        "arity",
+        "closure",
+        "derivative",
+        "forward",
+        "name",
+        "params",
+        "symbol",
+    )
 
     def __init__(
         self,
         name: str,
         arity: int,
-        forward: Forward,
+        forward: Forward | None,
         derivative: Derivative,
         *,
         symbol: str | None = None,
         params: tuple[float, ...] = (),
+        accepts: Callable[[int], bool] | None = None,
+        accepts_text: str = "",
+        closure: Callable[[], Any] | None = None,
     ) -> None:
         self.name = name
         self.arity = arity
@@ -62,6 +80,9 @@ class Op:
         self.derivative = derivative
         self.symbol = symbol if symbol is not None else name
         self.params = params
+        self.accepts = accepts
+        self.accepts_text = accepts_text
+        self.closure = closure
 
     def bind(self, *params: float) -> Op:
         """Return this op with its constant parameters fixed (``pow.bind(2.0)`` is ``x ** 2``).
@@ -76,6 +97,8 @@ class Op:
             self.derivative,
             symbol=self.symbol,
             params=tuple(float(p) for p in params),
+            accepts=self.accepts,
+            accepts_text=self.accepts_text,
         )
 
     def describe(self) -> str:
@@ -83,6 +106,16 @@ class Op:
         if not self.params:
             return self.name
         return f"{self.name}({', '.join(f'{p:g}' for p in self.params)})"
+
+    def check_arity(self, n: int) -> None:
+        """Raise ``TypeError`` naming the op unless it takes ``n`` inputs (its arity rule)."""
+        if self.arity == -1:
+            ok = n >= 1 and (self.accepts is None or self.accepts(n))
+            want = self.accepts_text or "at least 1"
+        else:
+            ok, want = n == self.arity, str(self.arity)
+        if not ok:
+            raise TypeError(f"{self.describe()}: takes {want} input(s), got {n}")
 
     def __call__(self, *inputs: Operand) -> Value:
         """Apply the op to values or numbers: ``square(x)`` is ``Value.apply(square, x)``.
@@ -96,8 +129,28 @@ class Op:
 
         return Value.apply(self, *inputs)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # an op pickles by its table name (and params): the rule itself is code, found again
+        # in the table when the pickle is loaded (a custom op must be defined by then)
+        if self.closure is not None:
+            raise TypeError(
+                f"cannot pickle the op {self.symbol!r} of a micrograd-style node: its _backward "
+                "closure is code held by the node; define the op with define_op to pickle it"
+            )
+        if OPS.get(self.name) is None:
+            raise TypeError(
+                f"cannot pickle op {self.name!r}: it is not in the op table (was it undefined?)"
+            )
+        return (_table_op, (self.name, self.params))
+
     def __repr__(self) -> str:
         return f"Op({self.describe()!r}, arity={self.arity})"
+
+
+def _table_op(name: str, params: tuple[float, ...]) -> Op:
+    # how a pickled op comes back: its table entry, bound again to its params
+    op = get_op(name)
+    return op.bind(*params) if params else op
 
 
 class FloatMath:
@@ -161,23 +214,41 @@ def _sqrt(x: float) -> float:
     return math.sqrt(x)
 
 
+def _fsum(xs: Sequence[float]) -> float:
+    # the exact sum rounded once; where fsum refuses (inf + -inf, or a partial sum beyond the
+    # float range) the answer is what adding the floats one by one gives: nan, or +-inf
+    try:
+        return math.fsum(xs)
+    except (ValueError, OverflowError):
+        total = 0.0
+        for x in xs:
+            total += x
+        return total
+
+
 def _dot(*xs: float) -> float:
     # xs = w_1..w_n, x_1..x_n, b
     n = len(xs) // 2
     return _dot_forward(xs[:n], xs[n : 2 * n], xs[-1])
 
 
-def _dot_forward(ws: Iterable[float], xs: Iterable[float], b: float) -> float:
+def _dot_forward(ws: Sequence[float], xs: Sequence[float], b: float) -> float:
     # sum_i w_i x_i + b: the rounded products summed exactly, rounded once (fsum), then + b.
     # The dot op's forward on its inputs split in three; nn calls it directly, unpacked.
-    return math.fsum(map(operator.mul, ws, xs)) + b
+    try:
+        return math.fsum(map(operator.mul, ws, xs)) + b
+    except (ValueError, OverflowError):  # inf - inf, or overflow: as floats do (see _fsum)
+        return _fsum([w * x for w, x in zip(ws, xs, strict=True)]) + b
 
 
 def _logsumexp(*xs: float) -> float:
+    # log sum e^x_i = top + log sum e^(x_i - top): every exponent <= 0, so nothing overflows
+    if any(x != x for x in xs):
+        return math.nan  # max() would drop a NaN depending on where it stands
     top = max(xs)
     if math.isinf(top):
-        return top
-    return top + math.log(math.fsum(math.exp(x - top) for x in xs))
+        return top  # +inf dominates; all -inf is log 0
+    return top + math.log(math.fsum([math.exp(x - top) for x in xs]))
 
 
 # ----------------------------------------------------------------------------- derivative rules
@@ -193,10 +264,20 @@ def _d_dot(m: Any, g: Any, out: Any, *xs: Any) -> list[Any]:
 
 
 def _d_pow(m: Any, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    # d/dx x^y = y x^(y-1);  d/dy x^y = x^y log x  (x > 0; 0 at x = 0; undefined for x < 0)
+    # d/dx x^y = y x^(y-1): 0 at y = 0, where x^0 is constant (also at x = 0, where the
+    # formula would divide by zero; only there is the constant 0 used, so away from it the
+    # formula's own derivative in y, x^(y-1), is kept for gradients of gradients);
+    # d/dy x^y = x^y log x  (x > 0; 0 at x = 0; undefined for x < 0)
     base = m.value(x)
     dy = g * out * m.log(x) if base > 0.0 else 0.0 if base == 0.0 else math.nan
-    return g * y * x ** (y - 1.0), dy
+    dx = 0.0 if base == 0.0 and m.value(y) == 0.0 else g * y * x ** (y - 1.0)
+    return dx, dy
+
+
+def _d_pow_const(m: Any, g: Any, out: Any, x: Any, c: float) -> tuple[Any]:
+    # d/dx x^c = c x^(c-1); x^0 is constant, so its derivative is 0 everywhere (x = 0 too).
+    # Rounded as micrograd rounds it: (c x^(c-1)) g, so the same code gives the same bits.
+    return (g * (c * x ** (c - 1.0)) if c != 0.0 else 0.0,)
 
 
 def _d_silu(m: Any, g: Any, out: Any, x: Any) -> tuple[Any]:
@@ -215,6 +296,8 @@ def define_op(
     derivative: Derivative,
     *,
     symbol: str | None = None,
+    accepts: Callable[[int], bool] | None = None,
+    accepts_text: str = "",
 ) -> Op:
     """Register a new primitive and return it; apply it by calling it: ``op(x, y)``.
 
@@ -222,7 +305,9 @@ def define_op(
     ``ZeroDivisionError`` outside its domain; ``derivative(m, g, out, *inputs, *params)``
     returns one gradient contribution per input, written with ``+ - * / **`` and ``m``'s
     functions so it also works for gradients of gradients. The name must be new: redefining
-    an op would silently change every graph that uses it.
+    an op would silently change every graph that uses it. ``symbol`` (a str) is how diagrams
+    show it; an n-ary op (``arity=-1``) may narrow the input counts it takes with ``accepts``
+    (a predicate on the count) and say which in ``accepts_text``.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"define_op: op name must be an identifier, got {name!r}")
@@ -232,7 +317,17 @@ def define_op(
         raise ValueError(f"define_op: arity must be a positive int or -1 (n-ary), got {arity!r}")
     if not callable(forward) or not callable(derivative):
         raise TypeError(f"define_op: forward and derivative of {name!r} must be callable")
-    op = Op(name, arity, forward, derivative, symbol=symbol)
+    if symbol is not None and (not isinstance(symbol, str) or not symbol):
+        raise TypeError(
+            f"define_op: symbol of {name!r} must be a non-empty str, got {symbol!r:.60}"
+        )
+    if accepts is not None and (arity != -1 or not callable(accepts)):
+        raise TypeError(f"define_op: accepts of {name!r} must be a callable, for an n-ary op only")
+    if not isinstance(accepts_text, str):
+        raise TypeError(f"define_op: accepts_text of {name!r} must be a str")
+    op = Op(
+        name, arity, forward, derivative, symbol=symbol, accepts=accepts, accepts_text=accepts_text
+    )
     OPS[name] = op
     return op
 
@@ -266,9 +361,7 @@ ADD = define_op("add", 2, float.__add__, lambda m, g, out, a, b: (g, g), symbol=
 MUL = define_op("mul", 2, float.__mul__, lambda m, g, out, a, b: (g * b, g * a), symbol="*")
 NEG = define_op("neg", 1, float.__neg__, lambda m, g, out, a: (-g,), symbol="-")
 # x ** c for a constant c (a param): d/dx = c x^(c-1)
-POW_CONST = define_op(
-    "pow", 1, _pow, lambda m, g, out, x, c: (g * c * x ** (c - 1.0),), symbol="**"
-)
+POW_CONST = define_op("pow", 1, _pow, _d_pow_const, symbol="**")
 # x ** y with a Value exponent: gradients for both sides
 POW = define_op("vpow", 2, _pow, _d_pow, symbol="**")
 # d/dx e^x = e^x
@@ -325,11 +418,17 @@ CLAMP = define_op(
     lambda m, g, out, x, lo, hi: (g * (1.0 if lo < m.value(x) < hi else 0.0),),
 )
 # n-ary sum: every input gets g
-SUM = define_op(
-    "sum", -1, lambda *xs: math.fsum(xs), lambda m, g, out, *xs: [g] * len(xs), symbol="Σ"
-)
+SUM = define_op("sum", -1, lambda *xs: _fsum(xs), lambda m, g, out, *xs: [g] * len(xs), symbol="Σ")
 # a neuron's weighted sum, inputs (w_1..w_n, x_1..x_n, b): sum_i w_i x_i + b
-DOT = define_op("dot", -1, _dot, _d_dot, symbol="w·x+b")
+DOT = define_op(
+    "dot",
+    -1,
+    _dot,
+    _d_dot,
+    symbol="w·x+b",
+    accepts=lambda n: n % 2 == 1,
+    accepts_text="an odd number (w_1..w_n, x_1..x_n, b) of",
+)
 # log-sum-exp, stable: d/dx_i = softmax_i = e^(x_i - out)
 LOGSUMEXP = define_op(
     "logsumexp", -1, _logsumexp, lambda m, g, out, *xs: [g * m.exp(x - out) for x in xs]
