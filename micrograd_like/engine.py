@@ -1,18 +1,21 @@
-"""The engine: the scalar ``Value`` node, graph recording, ``no_grad`` and the backward pass.
+"""The engine: the scalar ``Value`` node, graph recording, grad mode and micrograd's node surface.
 
 Every node records its parents (an ordered tuple) and the op that made it; the op's entry in
-:mod:`micrograd_like.ops` is the node's local-gradient rule. Nodes hold no reference to
-themselves (no closure over the output), so graphs are freed by reference counting alone and
-Python's cycle collector never has to untangle them.
+:mod:`micrograd_like.ops` is the node's local-gradient rule, and :mod:`micrograd_like.backprop`
+runs the chain rule over the graph. Nodes hold no reference to themselves (no closure over the
+output), so graphs are freed by reference counting alone and Python's cycle collector never has
+to untangle them (nodes built micrograd-style, with a ``_backward`` closure, are the exception,
+exactly as in micrograd).
 
 Gradient semantics
 ------------------
-``out.backward()`` computes d out / d node for every node ``out`` depends on, in a pass-local
-buffer, and only when the whole pass has succeeded *adds* it to each node's ``.grad`` (leaves
-and intermediate nodes alike). Calling ``backward()`` twice on the same graph therefore gives
-exactly twice the gradients, never a compounding error; call ``zero_grad`` (or set
-``.grad = 0.0``) between steps. If the pass fails (an infinite derivative, say), no ``.grad``
-changes.
+``out.backward()`` computes d out / d node for every node ``out`` depends on and, only once the
+whole pass has succeeded, *adds* it to each node's ``.grad`` (leaves and intermediate nodes
+alike). Calling ``backward()`` twice therefore gives exactly twice the gradients; call
+``zero_grad`` (or set ``.grad = 0.0``) between steps. ``.grad = None`` means "no gradient yet"
+and counts as zero. Either every ``.grad`` changes or none does: a failed pass (an infinite
+derivative, say) and an interrupted one (Ctrl-C) leave them all as they were, or, interrupted
+while adding, finish adding first.
 
 A node whose gradient comes out exactly zero (a ReLU that is off, a hinge term past its
 margin) passes nothing on: every contribution it would make is 0 times a local derivative,
@@ -21,22 +24,32 @@ an undefined local derivative behind such a node (``sqrt`` at 0 times a ReLU tha
 is never evaluated, so it gives 0 instead of an error or NaN, the answer the graph's
 function has around that point. A trace (``trace_backward``) skips it too; a
 ``create_graph`` pass evaluates every rule.
+
+The point a graph stands for
+----------------------------
+A graph holds the numbers it was built from. Changing a leaf's ``.data`` afterwards and then
+calling ``backward()`` (or ``grad``) on that old graph raises ``ValueError`` naming the leaf, as
+PyTorch's version counters do: the gradient would mix the old point and the new one. Rebuild
+the graph after changing ``.data`` (a training loop does). A computed node's ``.data`` cannot be
+set at all: it is its op applied to its inputs.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import numbers
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import ContextDecorator
 from typing import Any, TypeAlias
 
+from micrograd_like.collector import call_paused, gc_paused
 from micrograd_like.ops import (
     ABS,
     ADD,
     CLAMP,
     COS,
+    DOT,
     ELU,
     EXP,
     FLOAT_MATH,
@@ -44,6 +57,7 @@ from micrograd_like.ops import (
     LOG,
     MUL,
     NEG,
+    OPS,
     POW,
     POW_CONST,
     RELU,
@@ -54,20 +68,94 @@ from micrograd_like.ops import (
     SQRT,
     TANH,
     Op,
+    _dot_forward,
 )
 
-__all__ = ["Number", "Value", "gc_paused", "grad_enabled", "no_grad", "topological_order"]
+__all__ = [
+    "Number",
+    "Value",
+    "assign_data",
+    "call_paused",
+    "data_of",
+    "fill_grad",
+    "gc_paused",
+    "grad_enabled",
+    "grads_of",
+    "neuron",
+    "neuron_value",
+    "no_grad",
+    "record_nary",
+    "record_unary",
+    "topological_order",
+]
 
 Number: TypeAlias = int | float
 Operand: TypeAlias = "Value | int | float"
 
-_grad_enabled = True
 _new = object.__new__
 _DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 # Parents live in two slots instead of a tuple (one object, not two, per node for memory and
 # for the cycle collector): a unary node has ``_a`` set, a binary one ``_a`` and ``_b``, and an
 # n-ary one keeps its parents' tuple in ``_a`` with ``_b`` set to this marker.
 _NARY: Any = object()
+
+# The data epoch: one counter for the whole process, advanced by every assignment to a leaf's
+# ``.data``. Each node records the epoch it was made in (``_e``), and an assignment stamps the
+# leaf with the new epoch, so "this leaf changed after that node was built from it" is
+# ``leaf._e > node._e`` (see backprop: a graph built in one epoch needs no further look).
+_epoch = 0
+
+
+# ---------------------------------------------------------------------------------- grad mode
+
+
+class _ThreadMode(threading.local):
+    # per thread: how many no_grad blocks this thread has open
+    off = 0
+
+
+_mode = _ThreadMode()
+# how many no_grad blocks are open in all threads together: while it is 0 (the common case)
+# recording needs no per-thread look-up at all
+_off_blocks = 0
+
+
+class _NoGrad(ContextDecorator):
+    # what no_grad() returns: a context manager (and decorator) with no state of its own
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _off_blocks
+        _mode.off += 1
+        _off_blocks += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _off_blocks
+        _off_blocks -= 1
+        _mode.off -= 1
+
+
+_NO_GRAD = _NoGrad()
+
+
+def no_grad() -> _NoGrad:
+    """Inside this block operations build no graph: results are plain leaves, cheaper to make.
+
+    Use it for evaluation, for parameter updates and anywhere gradients are not wanted. Like
+    PyTorch's, the mode is per thread: a ``no_grad`` block in one thread does not stop another
+    thread from recording. Blocks nest, the previous mode comes back on exit (also on an
+    exception), and ``@no_grad()`` works as a decorator.
+    """
+    return _NO_GRAD
+
+
+def grad_enabled() -> bool:
+    """Return whether operations in this thread record a graph (``False`` inside ``no_grad``)."""
+    return not (_off_blocks and _mode.off)
+
+
+# ---------------------------------------------------------------------------------- nodes
 
 
 def _as_float(x: object, where: str) -> float:
@@ -78,28 +166,87 @@ def _as_float(x: object, where: str) -> float:
         raise TypeError(
             f"{where}: expected a real number (int or float), got {type(x).__name__} {x!r:.60}"
         )
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:
+        raise ValueError(f"{where}: {x!r:.40} is too large for a float") from None
 
 
 def _node(data: float, op: Op | None, a: Any, b: Any) -> Value:
     # the one internal constructor: no validation, data is already a float
     v = _new(Value)
-    v.data = data
-    v.grad = 0.0
-    v.label = ""
-    v._op = op
+    v._data = data
+    v._grad = 0.0
+    v._label = ""
+    v._fn = op
     v._a = a
     v._b = b
     v._g = None
-    v._n = 0
+    v._s = None
+    v._e = _epoch
     return v
 
 
 def _record(data: float, op: Op, a: Any, b: Any = None) -> Value:
-    # a node with its graph, or a bare leaf under no_grad
-    if _grad_enabled:
-        return _node(data, op, a, b)
-    return _node(data, None, None, None)
+    # a node with its graph, or a bare leaf under no_grad in this thread
+    if _off_blocks and _mode.off:
+        return _node(data, None, None, None)
+    return _node(data, op, a, b)
+
+
+def record_unary(data: float, op: Op, x: Value) -> Value:
+    """Record ``op(x)`` whose forward value the caller already computed (no check of ``data``).
+
+    For layers that compute many nodes' values in one loop (nn's fused neuron): ``data`` must
+    be ``op``'s float forward of ``x.data`` (and params). Under ``no_grad`` the result is a bare
+    leaf, as for any op.
+    """
+    if _off_blocks and _mode.off:
+        return _node(data, None, None, None)
+    return _node(data, op, x, None)
+
+
+def record_nary(data: float, op: Op, parents: tuple[Value, ...]) -> Value:
+    """Record an n-ary ``op`` (``arity == -1``) over ``parents``, its forward value precomputed.
+
+    The n-ary form of :func:`record_unary`: ``data`` is not checked against the op.
+    """
+    if _off_blocks and _mode.off:
+        return _node(data, None, None, None)
+    return _node(data, op, parents, _NARY)
+
+
+def neuron(w: list[Value], b: Value, act: Op | None, xs: Sequence[Value], xd: list[float]) -> Value:
+    """Record one neuron, ``act(dot(w, xs, b))``, as a ``dot`` node and an activation node.
+
+    Both values are computed here by the op table's own forwards in one go (``xd`` is the
+    inputs' data, read once per layer by the caller), which is what makes nn's forward pass
+    cheap; the nodes are the same as ``act(dot(w, xs, b))`` would record, bit for bit.
+    """
+    parents = (*w, *xs, b)
+    try:
+        s = _dot_forward([v._data for v in w], xd, b._data)
+        if act is not None:
+            out = float(act.forward(s, *act.params) if act.params else act.forward(s))  # type: ignore[misc]
+    except _DOMAIN_ERRORS:
+        # the general route raises the same error, naming the op and its operands
+        node = _apply(DOT, parents)
+        return node if act is None else _apply(act, (node,))
+    if _off_blocks and _mode.off:
+        return _node(out if act is not None else s, None, None, None)
+    node = _node(s, DOT, parents, _NARY)
+    return node if act is None else _node(out, act, node, None)
+
+
+def neuron_value(w: list[Value], b: Value, act: Op | None, xd: list[float]) -> float:
+    """The value :func:`neuron` records, on plain floats (bit-identical), recording nothing."""
+    try:
+        s = _dot_forward([v._data for v in w], xd, b._data)
+        if act is None:
+            return s
+        return float(act.forward(s, *act.params) if act.params else act.forward(s))  # type: ignore[misc]
+    except _DOMAIN_ERRORS:
+        return neuron(w, b, act, [_node(x, None, None, None) for x in xd], xd)._data
 
 
 def _parents(v: Value) -> tuple[Value, ...]:
@@ -115,28 +262,42 @@ def _call_text(op: Op | None, inputs: Sequence[Value]) -> str:
     # "pow(0.0, -1)": the op with its operand values and params, for error messages
     if op is None:
         return "leaf"
-    args = [repr(v.data) for v in inputs] + [f"{p:g}" for p in op.params]
+    args = [repr(v._data) for v in inputs] + [f"{p:g}" for p in op.params]
     return f"{op.name}({', '.join(args)})"
 
 
-def _domain_error(op: Op, inputs: Sequence[Value], err: Exception) -> Exception:
-    return type(err)(f"{_call_text(op, inputs)}: {err}")
+def _with_context(err: BaseException, where: str) -> BaseException:
+    # Name the op in an error raised by its forward or rule. The built-in domain errors are
+    # rebuilt with the context first in the message; any other exception (a subclass such as
+    # json.JSONDecodeError from a custom op, with its own fields) is kept as it is, with a note.
+    if type(err) in _DOMAIN_ERRORS:
+        new = type(err)(f"{where}: {err}")
+        new.__cause__ = err.__cause__
+        return new
+    err.add_note(f"raised in {where}")
+    return err
 
 
 def _apply(op: Op, inputs: tuple[Value, ...]) -> Value:
     n = len(inputs)
     try:
         if n == 1 and not op.params:
-            data = op.forward(inputs[0].data)  # the common case, without argument packing
+            data = op.forward(inputs[0]._data)  # type: ignore[misc]  # the common case, unpacked
         else:
-            data = op.forward(*[v.data for v in inputs], *op.params)
+            data = op.forward(*[v._data for v in inputs], *op.params)  # type: ignore[misc]
     except _DOMAIN_ERRORS as err:
-        raise _domain_error(op, inputs, err) from None
+        raise _with_context(err, _call_text(op, inputs)) from None
+    try:
+        data = float(data)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{op.describe()}: forward returned {type(data).__name__} {data!r:.60}, not a number"
+        ) from None
     if n == 1:
-        return _record(float(data), op, inputs[0])
+        return _record(data, op, inputs[0])
     if n == 2 and op.arity == 2:
-        return _record(float(data), op, inputs[0], inputs[1])
-    return _record(float(data), op, inputs, _NARY)
+        return _record(data, op, inputs[0], inputs[1])
+    return _record(data, op, inputs, _NARY)
 
 
 _bound: dict[tuple[Op, tuple[float, ...]], Op] = {}
@@ -153,57 +314,177 @@ def _bind(op: Op, *params: float) -> Op:
     return b
 
 
+def _no_number(what: str) -> Callable[..., Any]:
+    # implicit conversions (float(v), math.sin(v), int(v), round(v), ...) would drop the graph
+    def refuse(self: Value, *args: object) -> Any:
+        raise TypeError(
+            f"{what} of a Value would drop its graph and its gradient: use Value"
+            f".data for the number ({self._data!r}), or the Value's own method to differentiate "
+            "through it (x.sin(), x.exp(), x.log(), x.tanh(), ...)"
+        )
+
+    refuse.__name__ = f"__{what.split('(')[0]}__"
+    return refuse
+
+
 class Value:
     """A scalar that remembers how it was computed, so gradients can flow back through it.
 
-    ``Value(data, label="")`` makes a leaf. Arithmetic with other values or plain numbers
+    ``Value(data, label="x")`` makes a leaf. Arithmetic with other values or plain numbers
     (``+ - * / **``, unary ``-``, ``abs``, reflected forms) and the methods below make new
     nodes recording their op and parents. ``.grad`` stays ``0.0`` until a ``backward()``.
     ``==`` and ``hash`` are identity, so values can be dict keys and set members; ``<``,
     ``<=``, ``>``, ``>=`` compare ``.data`` and return plain ``bool``. ``bool`` is rejected as
-    data and as an operand: ``True + x`` is almost always a bug, write ``1.0``.
+    data and as an operand: ``True + x`` is almost always a bug, write ``1.0``. ``float(v)``
+    and ``math.sin(v)`` are refused too (they would silently drop the graph): use ``v.data``
+    or ``v.sin()``.
+
+    micrograd's constructor works as written there: ``Value(data, _children, _op, label=...)``
+    records a node with those parents whose local-gradient rule is the closure you assign to
+    ``out._backward`` (see :attr:`_backward`); ``v._prev`` and ``v._op`` read as in micrograd.
     """
 
-    __slots__ = ("_a", "_b", "_g", "_n", "_op", "data", "grad", "label")
+    __slots__ = ("_a", "_b", "_data", "_e", "_fn", "_g", "_grad", "_label", "_s")
     __array_ufunc__ = None  # numpy scalars defer to our reflected operators
 
-    data: float
-    grad: float
-    label: str
-    _op: Op | None
+    _data: float
+    _grad: float | None
+    _label: str
+    _fn: Op | None
     _a: Any
     _b: Any
     _g: Any
-    _n: int
+    _s: Any
+    _e: int
 
-    def __init__(self, data: Number, label: str = "") -> None:
-        if not isinstance(label, str):
-            raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
-        self.data = _as_float(data, "Value")
-        self.grad = 0.0
-        self.label = label
-        self._op = None
+    def __init__(
+        self,
+        data: Number,
+        _children: Iterable[Value] = (),
+        _op: str = "",
+        label: str = "",
+    ) -> None:
+        plain = _children.__class__ is tuple and not _children and not _op
+        if not (plain and label.__class__ is str):
+            _check_arguments(data, _children, _op, label)
+        self._data = data if data.__class__ is float else _as_float(data, "Value")
+        self._grad = 0.0
+        self._label = label
+        self._fn = None
         self._a = None
         self._b = None
         self._g = None
-        self._n = 0
+        self._s = None
+        self._e = _epoch
+        if not plain and grad_enabled():  # under no_grad, as for every op: a leaf
+            parents = _children_of(_children)
+            if parents:
+                _set_parents(self, parents)
+                self._fn = _closure_op(self, _op, None)
+
+    # ------------------------------------------------------------------ the numbers
+
+    @property
+    def data(self) -> float:
+        """The number this value holds (a float). Only a leaf's can be changed (see above)."""
+        return self._data
+
+    @data.setter
+    def data(self, x: Number) -> None:
+        global _epoch
+        if self._a is not None:
+            raise AttributeError(
+                f"cannot set .data of {_describe(self)}: it is computed by {self._fn.name} from "  # type: ignore[union-attr]
+                "its inputs; change a leaf's .data and build the graph again, or make a new "
+                "leaf from the number: Value(x.data)"
+            )
+        f = x if x.__class__ is float else _as_float(x, "Value.data")
+        _epoch += 1
+        self._e = _epoch
+        self._data = f
+
+    @property
+    def grad(self) -> float | None:
+        """d root / d self, summed over every ``backward()`` since it was last reset.
+
+        ``0.0`` for a new value; ``None`` is accepted too and means "no gradient yet" (PyTorch's
+        convention): ``backward()`` counts it as zero.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, g: Number | None) -> None:
+        if g is None or g.__class__ is float:
+            self._grad = g
+        else:
+            self._grad = _as_float(g, "Value.grad (a number, or None for no gradient yet)")
+
+    @property
+    def label(self) -> str:
+        """A name shown in diagrams, traces and messages (``""`` for none)."""
+        return self._label
+
+    @label.setter
+    def label(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"Value.label must be a str, got {type(text).__name__} {text!r:.40}")
+        self._label = text
 
     # ------------------------------------------------------------------ introspection
 
     @property
     def op(self) -> str:
         """Name of the op that made this node, ``""`` for a leaf (``"pow"`` for ``x ** 2``)."""
-        return "" if self._op is None else self._op.name
+        return "" if self._fn is None else self._fn.name
 
     @property
     def primitive(self) -> Op | None:
         """The op-table entry (with bound params) that made this node; ``None`` for a leaf."""
-        return self._op
+        return self._fn
 
     @property
     def parents(self) -> tuple[Value, ...]:
         """The inputs of the op that made this node, in argument order (empty for a leaf)."""
         return _parents(self)
+
+    @property
+    def _prev(self) -> frozenset[Value]:
+        """micrograd's name for the parents: the set of values this one was computed from."""
+        return frozenset(_parents(self))
+
+    @property
+    def _op(self) -> str:
+        """micrograd's op string (``'+'``, ``'*'``, ``'**2'``, ``'ReLU'``); ``''`` for a leaf."""
+        return micrograd_spelling(self._fn)
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's local-gradient step: add ``self.grad`` times each local derivative to each
+        parent's ``.grad``.
+
+        Calling ``v._backward()`` node by node, from the output back, is the manual
+        step-through of micrograd's lecture; it uses the same rule (and the same arithmetic) as
+        ``backward()``. Assign a closure to build an op micrograd-style: ``out = Value(f(x.data),
+        (x,), 'f')`` then ``out._backward = fn``, where ``fn()`` reads ``out.grad`` and adds
+        into ``x.grad``. ``backward()``, traces, diagrams and ``check_graph`` then use ``fn`` as
+        that node's rule. A float closure has no derivative of its own, so
+        ``grad(create_graph=True)`` through such a node raises.
+        """
+        op = self._fn
+        if op is not None and op.closure is not None:
+            return op.closure
+        return _LocalStep(self)
+
+    @_backward.setter
+    def _backward(self, fn: Callable[[], Any]) -> None:
+        if not callable(fn):
+            raise TypeError(f"_backward must be a function of no arguments, got {fn!r:.40}")
+        if self._a is None:
+            raise ValueError(
+                f"cannot set _backward of {_describe(self)}: it is a leaf, with no parents to "
+                "pass a gradient on to; build the node as Value(data, (parents...), 'op')"
+            )
+        self._fn = _closure_op(self, micrograd_spelling(self._fn), fn)
 
     def local_grads(self) -> list[float]:
         """Return d self / d parent for each parent, from the op table's rule (``[]`` for a leaf).
@@ -211,50 +492,58 @@ class Value:
         This is the node's local-gradient rule applied to its recorded inputs with an upstream
         gradient of 1: exactly the numbers the chain rule multiplies by in ``backward()``.
         """
-        op = self._op
+        op = self._fn
         if op is None:
             return []
         return list(
-            op.derivative(FLOAT_MATH, 1.0, self.data, *[p.data for p in _parents(self)], *op.params)
+            op.derivative(
+                FLOAT_MATH, 1.0, self._data, *[p._data for p in _parents(self)], *op.params
+            )
         )
 
     def __repr__(self) -> str:
-        label = f", label={self.label!r}" if self.label else ""
-        op = f", op={self.op!r}" if self._op is not None else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{op}{label})"
+        label = f", label={self._label!r}" if self._label else ""
+        op = f", op={self.op!r}" if self._fn is not None else ""
+        return f"Value(data={self._data!r}, grad={self._grad!r}{op}{label})"
 
-    def __float__(self) -> float:
-        return self.data
+    __float__ = _no_number("float()")
+    __int__ = _no_number("int()")
+    __index__ = _no_number("use as an integer")
+    __complex__ = _no_number("complex()")
+    __round__ = _no_number("round()")
+    __trunc__ = _no_number("math.trunc()")
+    __floor__ = _no_number("math.floor()")
+    __ceil__ = _no_number("math.ceil()")
 
     def __format__(self, spec: str) -> str:
-        return format(self.data, spec) if spec else repr(self)
+        return format(self._data, spec) if spec else repr(self)
 
     def __lt__(self, other: Operand) -> bool:
-        return self.data < _data(other, "<")
+        return self._data < _data(other, "<")
 
     def __le__(self, other: Operand) -> bool:
-        return self.data <= _data(other, "<=")
+        return self._data <= _data(other, "<=")
 
     def __gt__(self, other: Operand) -> bool:
-        return self.data > _data(other, ">")
+        return self._data > _data(other, ">")
 
     def __ge__(self, other: Operand) -> bool:
-        return self.data >= _data(other, ">=")
+        return self._data >= _data(other, ">=")
 
     # ------------------------------------------------------------------ primitives
 
     def __add__(self, other: Operand) -> Value:
         if other.__class__ is not Value:
             other = _lift(other, "+")
-        return _record(self.data + other.data, ADD, self, other)
+        return _record(self._data + other._data, ADD, self, other)
 
     def __mul__(self, other: Operand) -> Value:
         if other.__class__ is not Value:
             other = _lift(other, "*")
-        return _record(self.data * other.data, MUL, self, other)
+        return _record(self._data * other._data, MUL, self, other)
 
     def __neg__(self) -> Value:
-        return _record(-self.data, NEG, self)
+        return _record(-self._data, NEG, self)
 
     def __pow__(self, other: Operand) -> Value:
         if other.__class__ is Value:
@@ -262,7 +551,7 @@ class Value:
         return _apply(_bind(POW_CONST, _as_float(other, "**")), (self,))
 
     def __abs__(self) -> Value:
-        return _record(abs(self.data), ABS, self)
+        return _record(abs(self._data), ABS, self)
 
     def exp(self) -> Value:
         """e ** self."""
@@ -324,45 +613,46 @@ class Value:
         """Apply any op-table entry (built-in or made with ``define_op``) to values or numbers.
 
         This is how a custom primitive is used: ``Value.apply(my_op, x, y)``. The number of
-        inputs must match the op's arity (any number for an n-ary op, at least one).
+        inputs must fit the op's arity rule (exactly ``arity``; for an n-ary op at least one,
+        and what its ``accepts`` allows: ``dot`` takes an odd number).
         """
         if not isinstance(op, Op):
             raise TypeError(f"Value.apply: expected an Op, got {type(op).__name__}")
-        n = len(inputs)
-        if (op.arity == -1 and n == 0) or (op.arity != -1 and n != op.arity):
-            want = "at least 1" if op.arity == -1 else str(op.arity)
-            raise TypeError(f"{op.describe()}: takes {want} input(s), got {n}")
+        if op.closure is not None:
+            raise TypeError(f"Value.apply: {op.symbol!r} is the op of one micrograd-style node")
+        op.check_arity(len(inputs))
         return _apply(op, tuple(_lift(x, op.name) for x in inputs))
 
     # ------------------------------------------------------------------ sugar
 
     def __radd__(self, other: Operand) -> Value:
-        return _lift(other, "+") + self
+        return self + _lift(other, "+")  # as micrograd: 0 + x records x + 0 (sum() starts at 0)
 
     def __sub__(self, other: Operand) -> Value:
         if other.__class__ is Value:
             return self + -other
         # a number: x - c is x + (-c) exactly (negation rounds nothing), one node fewer
         c = _lift(other, "-")  # a fresh constant leaf
-        c.data = -c.data
+        c._data = -c._data
         return self + c
 
     def __rsub__(self, other: Operand) -> Value:
         return _lift(other, "-") + -self
 
     def __rmul__(self, other: Operand) -> Value:
-        return _lift(other, "*") * self
+        return self * _lift(other, "*")  # as micrograd: 2 * x records x * 2
 
     def __truediv__(self, other: Operand) -> Value:
         other = _lift(other, "/")
-        if other.data == 0.0:
-            raise ZeroDivisionError(f"/: division by zero ({self.data!r} / {other.data!r})")
+        if other._data == 0.0:
+            raise ZeroDivisionError(f"/: division by zero ({self._data!r} / {other._data!r})")
         return self * other**-1.0
 
     def __rtruediv__(self, other: Operand) -> Value:
-        if self.data == 0.0:
-            raise ZeroDivisionError(f"/: division by zero ({other!r} / {self.data!r})")
-        return _lift(other, "/") * self**-1.0
+        lifted = _lift(other, "/")  # the operand's type first: 'abc' / Value(0) is a TypeError
+        if self._data == 0.0:
+            raise ZeroDivisionError(f"/: division by zero ({other!r} / {self._data!r})")
+        return lifted * self**-1.0
 
     def __rpow__(self, other: Operand) -> Value:
         return _lift(other, "**") ** self
@@ -378,13 +668,19 @@ class Value:
         Gradients accumulate: two calls give exactly twice the gradients (see the module
         docstring). A node with no graph just adds ``grad`` to its own ``.grad``. If a local
         derivative on a path that carries gradient is undefined (``sqrt`` at 0, say) the error
-        names the op and the value and no ``.grad`` is changed.
+        names the op and the value and no ``.grad`` is changed; the same if a leaf's ``.data``
+        changed after the graph was built from it. Safe to call from several threads at once.
         """
         seed = _as_float(grad, "backward grad")
-        nodes = run_pass(self, seed, create_graph=False)
-        for v in nodes:
-            v.grad += v._g
-            v._g = None
+        _backprop.backward(self, seed)
+
+    # ------------------------------------------------------------------ pickling
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        return _serial.reduce_value(self)
+
+    def __copy__(self) -> Value:
+        return _serial.copy_value(self)
 
 
 def _lift(x: object, op: str) -> Value:
@@ -398,11 +694,85 @@ def _lift(x: object, op: str) -> Value:
             f"unsupported operand for {op}: Value and {type(x).__name__} {x!r:.60}"
             " (use a Value, int or float)"
         )
-    return _node(float(x), None, None, None)
+    return _node(_as_float(x, op), None, None, None)
 
 
 def _data(x: object, op: str) -> float:
-    return x.data if x.__class__ is Value else _as_float(x, op)
+    return x._data if x.__class__ is Value else _as_float(x, op)
+
+
+def data_of(values: Iterable[Value]) -> list[float]:
+    """Return the ``.data`` of each value, as a list of floats (fast: no property call each)."""
+    return [v._data for v in values]
+
+
+def grads_of(values: Iterable[Value]) -> list[float | None]:
+    """Return the ``.grad`` of each value, as a list (fast: no property call each)."""
+    return [v._grad for v in values]
+
+
+def assign_data(leaves: Sequence[Value], numbers: Sequence[float]) -> None:
+    """Set ``leaves[i].data = numbers[i]`` for every i, all or nothing (an optimizer's update).
+
+    Every number is checked (a real number, not bool) and every value must be a leaf before
+    anything changes; an interrupt while assigning lets the assignment finish first. One call
+    costs far less than a property assignment per parameter.
+    """
+    vs = list(leaves)
+    xs = [x if x.__class__ is float else _as_float(x, "assign_data") for x in numbers]
+    if len(vs) != len(xs):
+        raise ValueError(f"assign_data: {len(vs)} values but {len(xs)} numbers")
+    for v in vs:
+        if v.__class__ is not Value:
+            raise TypeError(f"assign_data: expected Values, got {type(v).__name__}")
+        if v._a is not None:
+            raise AttributeError(f"assign_data: {_describe(v)} is computed, not a leaf")
+    global _epoch
+    _epoch += 1
+    e = _epoch
+    try:
+        for v, x in zip(vs, xs, strict=True):
+            v._data = x
+            v._e = e
+    except BaseException:
+        while True:  # inline: a second interrupt only restarts the (repeatable) assignment
+            try:
+                for v, x in zip(vs, xs, strict=True):
+                    v._data = x
+                    v._e = e
+                break
+            except BaseException:
+                continue
+        raise
+
+
+def fill_grad(values: Iterable[Value], g: float | None = 0.0) -> None:
+    """Set every value's ``.grad`` to ``g`` (``0.0``, or ``None`` for "no gradient yet"), all or
+    nothing: the ``zero_grad`` of optimizers and modules, in one call."""
+    if g is not None:
+        g = _as_float(g, "fill_grad")
+    vs = list(values)
+    for v in vs:
+        if v.__class__ is not Value:
+            raise TypeError(f"fill_grad: expected Values, got {type(v).__name__}")
+    try:
+        for v in vs:
+            v._grad = g
+    except BaseException:
+        while True:  # inline: a second interrupt only restarts the (repeatable) assignment
+            try:
+                for v in vs:
+                    v._grad = g
+                break
+            except BaseException:
+                continue
+        raise
+
+
+def _describe(v: Value) -> str:
+    # how messages name a node: its label if it has one, and what it holds
+    name = f"{v._label!r} " if v._label else ""
+    return f"{name}(Value(data={v._data!r}))"
 
 
 class _ValueMath:
@@ -419,299 +789,233 @@ class _ValueMath:
     @staticmethod
     def value(x: Value | float) -> float:
         """The plain float behind ``x``, for branches (relu's step) that have no derivative."""
-        return x.data if isinstance(x, Value) else x
+        return x._data if isinstance(x, Value) else x
 
 
 VALUE_MATH = _ValueMath()
 
-_UNSET: Any = object()  # "no contribution yet" in a create_graph pass
-
-
-class StepRecord:
-    """One node processed by the backward pass: what a ``trace`` collects (see stepping)."""
-
-    __slots__ = ("after", "before", "contributions", "grad", "local", "node")
-
-    def __init__(
-        self,
-        node: Value,
-        grad: Any,
-        local: list[Any],
-        contributions: list[Any],
-        before: list[Any],
-        after: list[Any],
-    ) -> None:
-        self.node = node
-        self.grad = grad
-        self.local = local
-        self.contributions = contributions
-        self.before = before
-        self.after = after
-
-
-def run_pass(
-    root: Value,
-    seed: Any,
-    *,
-    create_graph: bool,
-    trace: list[StepRecord] | None = None,
-) -> list[Value]:
-    """Run the chain rule from ``root``; leave d root / d node in each reached node's ``_g``.
-
-    Returns every node reached (root first). The caller reads ``_g`` and must reset it to
-    ``None`` (``backward`` adds it to ``.grad``; ``grad`` returns it). Iterative throughout:
-    phase 1 walks the graph depth-first with an explicit stack and lists the inner nodes, each
-    after every node it depends on; phase 2 takes them in the reverse order, so a node passes
-    its gradient on only once all its consumers have added theirs to it, and any depth works
-    at the default recursion limit. Both passes below take that one order, so a trace
-    reproduces ``backward()`` bit for bit. With ``create_graph`` the rules run on ``Value``
-    nodes and the gradients are themselves differentiable. With ``trace`` each processed node
-    appends a :class:`StepRecord` (this is what ``trace_backward`` reads).
-    """
-    with gc_paused():
-        return _run_pass(root, seed, create_graph, trace)
-
-
-def _run_pass(
-    root: Value, seed: Any, create_graph: bool, trace: list[StepRecord] | None
-) -> list[Value]:
-    # Phase 1, depth-first over parents in argument order. Every reached node gets _g = zero
-    # and goes into `nodes`. An inner node's _n is 1 while its parents are walked and 2 once it
-    # is in `order`, after all of them; a node met again before it was walked is pushed again
-    # (its older stack entry then finds _n == 2 and is dropped). Leaves are never pushed and
-    # keep _n == 0; phase 2 resets each inner node's _n as it takes the node.
-    zero: Any = _UNSET if create_graph else 0.0
-    root._g = seed
-    nodes = [root]
-    order: list[Value] = []
-    stack = [root]
-    append, pop, push, emit = nodes.append, stack.pop, stack.append, order.append
-    try:
-        while stack:
-            v = pop()
-            n = v._n
-            if n:
-                if n == 1:
-                    v._n = 2
-                    emit(v)
-                continue
-            a = v._a
-            if a is None:
-                continue  # the root is a leaf
-            v._n = 1
-            push(v)
-            b = v._b
-            # pushed last parent first, so the first parent is walked first
-            for p in reversed(a) if b is _NARY else (a,) if b is None else (b, a):
-                if p._g is None:
-                    p._g = zero
-                    append(p)
-                    if p._a is not None:
-                        push(p)
-                elif not p._n and p._a is not None:
-                    push(p)
-        if create_graph or trace is not None:
-            _chain_general(order, create_graph, trace)
-        else:
-            _chain_floats(order)
-    except BaseException:
-        # an error in a rule, or an interrupt in either phase: leave no node marked
-        for v in nodes:
-            v._g = None
-            v._n = 0
-        raise
-    if create_graph:
-        for v in nodes:
-            if v._g is _UNSET:
-                v._g = 0.0
-    return nodes
-
-
-def _backward_error(v: Value, err: Exception) -> Exception:
-    return type(err)(
-        f"backward through {_call_text(v._op, _parents(v))}: {err}"
-        " (the local derivative is not finite here)"
-    )
-
-
-def _chain_floats(order: list[Value]) -> None:
-    # phase 2 on floats, the fast first-order pass. A node whose gradient is exactly zero
-    # passes nothing on: each contribution would be 0 * local = 0, and adding zero changes no
-    # sum (a ReLU that is off, or a hinge term past its margin, costs nothing at all). Unary
-    # and binary rules are called without argument packing.
-    m = FLOAT_MATH
-    for v in reversed(order):
-        v._n = 0
-        g = v._g
-        if not g:
-            continue
-        a = v._a
-        b = v._b
-        op: Any = v._op  # set whenever _a is
-        try:
-            if b is _NARY:
-                local = op.derivative(m, g, v.data, *[p.data for p in a], *op.params)
-            else:
-                params = op.params
-                if b is None:
-                    (c,) = (
-                        op.derivative(m, g, v.data, a.data, *params)
-                        if params
-                        else op.derivative(m, g, v.data, a.data)
-                    )
-                    a._g += c
-                else:
-                    ca, cb = (
-                        op.derivative(m, g, v.data, a.data, b.data, *params)
-                        if params
-                        else op.derivative(m, g, v.data, a.data, b.data)
-                    )
-                    a._g += ca
-                    b._g += cb
-                continue
-        except _DOMAIN_ERRORS as err:
-            raise _backward_error(v, err) from None
-        for p, c in zip(a, local, strict=True):
-            p._g += c
-
-
-def _chain_general(order: list[Value], create_graph: bool, trace: list[StepRecord] | None) -> None:
-    # phase 2, general form: on Values for create_graph (the same rules then record the
-    # gradient's own graph), and the route a trace takes, step by step, in the same order
-    # as the float pass (so a trace reproduces backward() bit for bit)
-    m: Any = VALUE_MATH if create_graph else FLOAT_MATH
-    for v in reversed(order):
-        v._n = 0
-        op: Any = v._op  # set for every inner node
-        prev = _parents(v)
-        g = v._g
-        try:
-            if create_graph:
-                local = op.derivative(m, g, v, *prev, *op.params)
-            elif g:
-                local = op.derivative(m, g, v.data, *[p.data for p in prev], *op.params)
-            else:
-                # a zero gradient passes nothing on, exactly as in the float pass
-                local = [0.0] * len(prev)
-        except _DOMAIN_ERRORS as err:
-            raise _backward_error(v, err) from None
-        before: list[Any] = []
-        after: list[Any] = []
-        for p, c in zip(prev, local, strict=True):
-            old = p._g
-            p._g = new = c if old is _UNSET else old + c
-            if trace is not None:
-                # per parent, so a parent used twice (x * x) shows both of its additions
-                before.append(old)
-                after.append(new)
-        if trace is not None:
-            trace.append(StepRecord(v, g, _local_or_nan(v), list(local), before, after))
-
-
-def _local_or_nan(v: Value) -> list[float]:
-    # the local derivatives a trace shows; NaN where one is not finite (sqrt at 0), which the
-    # pass itself only meets when a nonzero gradient arrives there (and then raises)
-    try:
-        return v.local_grads()
-    except _DOMAIN_ERRORS:
-        return [math.nan] * len(_parents(v))
-
-
-def topological_order(root: Value, within: Iterable[Value] | None = None) -> list[Value]:
-    """Return every node ``root`` depends on, each after all its parents (root last).
-
-    Iterative depth-first search over parents in argument order, so the order is the same on
-    every run and any depth works without recursion. This is the forward evaluation order.
-    With ``within``, the search steps only into those nodes: the result is root and the nodes
-    of ``within`` it reaches through them, at the cost of that part, not of the whole graph.
-    """
-    if not isinstance(root, Value):
-        raise TypeError(f"topological_order: expected a Value, got {type(root).__name__}")
-    inside = None if within is None else {id(v) for v in within}
-    order: list[Value] = []
-    seen = {id(root)}
-    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(_parents(root)))]
-    while stack:
-        node, parents = stack[-1]
-        for p in parents:
-            if id(p) not in seen and (inside is None or id(p) in inside):
-                seen.add(id(p))
-                stack.append((p, iter(_parents(p))))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
-
-
-class _GcPause:
-    # The context manager gc_paused() returns: one shared object, no state of its own (the
-    # user's setting and the nesting depth are module globals) and static __enter__/__exit__.
-    # So `with gc_paused():` allocates nothing the collector counts (a bound __exit__ or a
-    # generator would), and no collection can start between the call and the pause.
-
-    __slots__ = ()
-
-    @staticmethod
-    def __enter__() -> None:
-        global _gc_depth, _gc_was_enabled
-        if not _gc_depth:
-            _gc_was_enabled = gc.isenabled()
-        gc.disable()
-        _gc_depth += 1
-
-    @staticmethod
-    def __exit__(*exc: object) -> None:
-        global _gc_depth
-        _gc_depth -= 1
-        if not _gc_depth and _gc_was_enabled:
-            gc.enable()
-
-
-_gc_depth = 0
-_gc_was_enabled = False
-_GC_PAUSE = _GcPause()
-
-
-def gc_paused() -> AbstractContextManager[None]:
-    """Pause Python's cyclic garbage collector inside the block, then restore the user's setting.
-
-    Graph nodes hold no reference cycles, so reference counting frees them and the cycle
-    collector has nothing to find in them; yet while a large graph grows, the collector keeps
-    re-walking every live node (two thirds of the time of building a 10^5-node chain). The
-    engine pauses it inside its own calls (``backward()``, an ``nn`` module call); wrap your
-    own graph-building loops in it for the same speed. A graph that dies inside the block is
-    never walked at all; one still alive when the block ends is walked once, by the next
-    collection: so a whole training step, ending with its graph dropped, is the best unit.
-    Blocks nest (and may overlap across threads): the collector is restored when the outermost
-    one ends, to exactly the state it had when that one began. Entering costs well under a
-    microsecond and allocates nothing.
-    """
-    return _GC_PAUSE
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside this block operations build no graph: results are plain leaves, cheaper to make.
-
-    Use it for evaluation, for parameter updates and anywhere gradients are not wanted. The
-    switch is process-wide (not per thread); the previous setting is restored on exit, also on
-    an exception, and blocks nest.
-    """
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
-
-
-def grad_enabled() -> bool:
-    """Return whether operations currently record a graph (``False`` inside ``no_grad``)."""
-    return _grad_enabled
-
 
 def values(xs: Iterable[Operand], where: str = "values") -> list[Value]:
     """Return ``xs`` as a list of Values, lifting numbers to leaves; TypeError otherwise."""
-    return [_lift(x, where) for x in xs]
+    if isinstance(xs, (set, frozenset, dict)):
+        raise TypeError(
+            f"{where}: expected a list or tuple of values, got a {type(xs).__name__} "
+            "(its order is arbitrary: the result would depend on it)"
+        )
+    try:
+        items = iter(xs)
+    except TypeError:
+        raise TypeError(
+            f"{where}: expected a list or tuple of values, got {type(xs).__name__}"
+        ) from None
+    return [_lift(x, where) for x in items]
+
+
+# ------------------------------------------------------------------------- micrograd's surface
+
+
+def micrograd_spelling(op: Op | None) -> str:
+    """Return how micrograd (and its lecture) writes ``op``: ``'+'``, ``'*'``, ``'ReLU'``.
+
+    ``''`` for a leaf.
+
+    ``''`` for a leaf; ops micrograd does not have keep their own symbol (``'tanh'``,
+    ``'exp'``, ``'Σ'``); a micrograd-style node keeps the string it was built with.
+    """
+    if op is None:
+        return ""
+    if op.closure is not None:
+        return op.symbol
+    if op is RELU:
+        return "ReLU"
+    if op.name == "pow" and op.params:
+        c = op.params[0]
+        return f"**{int(c) if c.is_integer() and abs(c) < 2**53 else c}"
+    return op.symbol
+
+
+def _check_arguments(data: object, children: object, op: object, label: object) -> None:
+    # the arguments of Value(...) beyond a plain leaf's: micrograd's _children and _op
+    if isinstance(children, (str, bytes)):
+        raise TypeError(
+            f"Value: the second argument is _children (the values this one is computed "
+            f"from, as in micrograd), got the string {children!r:.40}; give a label by "
+            f"keyword: Value({data!r:.20}, label={children!r:.40})"
+        )
+    if not isinstance(op, str):
+        raise TypeError(f"Value: _op must be a str such as '+' or 'exp', got {op!r:.40}")
+    if not isinstance(label, str):
+        raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
+    if op and not _children_of(children):
+        raise ValueError(f"Value: _op {op!r} given without _children: a leaf has no op")
+
+
+def _children_of(children: object) -> tuple[Value, ...]:
+    # micrograd's _children: any iterable of Values; a value listed twice is one parent
+    if isinstance(children, Value) or not isinstance(children, Iterable):
+        raise TypeError(
+            f"Value: _children must be a tuple of Values (the parents), got "
+            f"{type(children).__name__}"
+        )
+    parents = tuple(dict.fromkeys(children))
+    for p in parents:
+        if not isinstance(p, Value):
+            raise TypeError(f"Value: _children must hold Values, got {type(p).__name__} {p!r:.40}")
+    return parents
+
+
+def _set_parents(v: Value, parents: tuple[Value, ...]) -> None:
+    if len(parents) == 1:
+        v._a, v._b = parents[0], None
+    elif len(parents) == 2:
+        v._a, v._b = parents
+    else:
+        v._a, v._b = parents, _NARY
+
+
+def _noop() -> None:
+    # micrograd's default _backward: a node that passes nothing on
+    return None
+
+
+def _closure_op(node: Value, spelling: str, fn: Callable[[], Any] | None) -> Op:
+    # The op of a micrograd-style node: the user's closure is its rule. Its float forward is
+    # known when the op string names a table op that gives the node's data back (the lecture's
+    # own tanh formula agrees with math.tanh to a few ulps), so check_graph can check it.
+    parents = _parents(node)
+    forward = _forward_named(spelling, [p._data for p in parents], node._data)
+    closure = fn if fn is not None else _noop
+    return Op(
+        spelling or "closure",
+        len(parents),
+        forward,
+        _ClosureRule(node, closure),
+        symbol=spelling or "closure",
+        closure=closure,
+    )
+
+
+def _forward_named(spelling: str, inputs: list[float], data: float) -> Callable[..., float] | None:
+    op: Op | None = None
+    if spelling.startswith("**") and len(inputs) == 1:
+        try:
+            op = POW_CONST.bind(float(spelling[2:]))
+        except ValueError:
+            op = None
+    elif spelling in ("ReLU", "relu") and len(inputs) == 1:
+        op = RELU
+    else:
+        for candidate in OPS.values():
+            if spelling in (candidate.name, candidate.symbol) and candidate.arity == len(inputs):
+                op = candidate
+                break
+    if op is None or op.forward is None:
+        return None
+    base, params = op.forward, op.params
+    try:
+        agrees = math.isclose(base(*inputs, *params), data, rel_tol=1e-9, abs_tol=1e-300)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if not agrees:
+        return None
+    return (lambda *xs: base(*xs, *params)) if params else base
+
+
+class _ClosureRule:
+    # The derivative rule of a micrograd-style node: run the user's closure with the node's
+    # .grad set to the upstream gradient and each parent's .grad at 0, read what it added,
+    # and put every .grad back as it was. The pass holds its lock, so no other pass sees the
+    # temporary values.
+
+    __slots__ = ("fn", "node")
+
+    def __init__(self, node: Value, fn: Callable[[], Any]) -> None:
+        self.node = node
+        self.fn = fn
+
+    def __call__(self, m: Any, g: Any, out: Any, *inputs: Any) -> list[Any]:
+        node = self.node
+        if m is not FLOAT_MATH:
+            raise TypeError(
+                f"grad(create_graph=True) through the micrograd-style node {node._fn.symbol!r} "  # type: ignore[union-attr]
+                f"{_describe(node)}: its _backward closure works on floats and has no "
+                "derivative of its own; build it from micrograd_like's ops (or define_op) to "
+                "take gradients of gradients"
+            )
+        parents = _parents(node)
+        saved = [(v, v._grad) for v in (node, *parents)]
+        try:
+            node._grad = g
+            for p in parents:
+                p._grad = 0.0
+            self.fn()
+            added = [p._grad for p in parents]
+        finally:
+            # put every .grad back, inline so that a second interrupt only restarts this
+            while True:
+                try:
+                    for v, old in saved:
+                        v._grad = old
+                    break
+                except BaseException:
+                    continue
+        for p, c in zip(parents, added, strict=True):
+            if c.__class__ is not float:
+                raise TypeError(
+                    f"_backward of {node._fn.symbol!r} {_describe(node)} left the .grad of "  # type: ignore[union-attr]
+                    f"its parent {_describe(p)} as {c!r:.40}, not a number"
+                )
+        return added
+
+
+def _settle(fn: Callable[..., None], *args: Any) -> None:
+    """Run ``fn(*args)``, an idempotent clean-up, to completion even if interrupted meanwhile.
+
+    A ``KeyboardInterrupt`` (or any exception) raised while it runs makes it run again from the
+    start, up to 100 times; the first such exception is raised once the clean-up is complete.
+    """
+    pending: BaseException | None = None
+    for _ in range(100):
+        try:
+            fn(*args)
+            break
+        except BaseException as err:
+            pending = pending or err
+    if pending is not None:
+        raise pending
+
+
+class _LocalStep:
+    # what v._backward returns for a node made by a table op: micrograd's closure, computed
+    # from the op's rule (the node is held here, never by the node itself)
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Value) -> None:
+        self.node = node
+
+    def __call__(self) -> None:
+        node = self.node
+        op = node._fn
+        if op is None:
+            return  # a leaf passes nothing on
+        parents = _parents(node)
+        g = 0.0 if node._grad is None else node._grad
+        try:
+            added = op.derivative(
+                FLOAT_MATH, g, node._data, *[p._data for p in parents], *op.params
+            )
+        except _DOMAIN_ERRORS as err:
+            raise _with_context(err, f"_backward of {_call_text(op, parents)}") from None
+        for p, c in zip(parents, added, strict=True):
+            p._grad = c if p._grad is None else p._grad + c  # x * x: x gets both additions
+
+    def __repr__(self) -> str:
+        return f"<_backward of {_describe(self.node)}>"
+
+
+# the backward pass and pickling live in their own modules of the engine's layer; they use the
+# names above, so they are imported once those exist
+from micrograd_like import _serial  # noqa: E402
+from micrograd_like import backprop as _backprop  # noqa: E402
+from micrograd_like.backprop import topological_order  # noqa: E402

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Literal, overload
 
-from micrograd_like.engine import Operand, Value, _apply, run_pass, values
+from micrograd_like.backprop import gradients
+from micrograd_like.engine import Operand, Value, _apply, values
 from micrograd_like.ops import DOT, LOGSUMEXP, SUM
 
 __all__ = ["dot", "grad", "logsumexp", "softmax", "vsum"]
@@ -40,12 +41,9 @@ def grad(
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
-    nodes = run_pass(output, 1.0, create_graph=create_graph)
-    try:
-        found = [0.0 if x._g is None else x._g for x in inputs]
-    finally:
-        for v in nodes:
-            v._g = None
+    if not isinstance(create_graph, bool):
+        raise TypeError(f"grad: create_graph must be True or False, got {create_graph!r:.40}")
+    found = gradients(output, inputs, 1.0, create_graph)
     if not create_graph:
         return found
     return [g if isinstance(g, Value) else Value(g) for g in found]
