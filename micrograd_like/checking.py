@@ -524,7 +524,7 @@ class _Graph:
             parents = tuple(position[p] for p in v.parents)
             self.parents.append(parents)
             op = v.primitive
-            if op is None:
+            if op is None or op.forward is None:
                 self.steps.append(None)
                 continue
             for p in dict.fromkeys(parents):

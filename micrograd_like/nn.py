@@ -28,8 +28,15 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 from micrograd_like._validate import count, flag, real
-from micrograd_like.engine import _NARY, Value, _apply, _record, gc_paused, grad_enabled
-from micrograd_like.ops import DOT, Op, _dot_forward, get_op
+from micrograd_like.engine import (
+    Value,
+    data_of,
+    gc_paused,
+    grad_enabled,
+    neuron,
+    neuron_value,
+)
+from micrograd_like.ops import Op, get_op
 
 __all__ = ["MLP", "Dropout", "Layer", "Module", "Neuron", "Sequential", "activation_op", "make_rng"]
 
@@ -91,6 +98,8 @@ def activation_op(activation: Activation) -> Op | None:
             f"activation {op.describe()!r} must be a unary op, it has arity {op.arity}"
         )
     try:
+        if op.forward is None:
+            raise TypeError("no forward function")
         op.forward(0.5, *op.params)
     except TypeError:
         raise ValueError(
@@ -195,7 +204,7 @@ class Module:
         ps = self.parameters()
         if not ps:
             raise ValueError(f"mean_abs_grad: {type(self).__name__} has no parameters")
-        return math.fsum(abs(p.grad) for p in ps) / len(ps)
+        return math.fsum(abs(p.grad or 0.0) for p in ps) / len(ps)
 
     def modules(self) -> list[Module]:
         """This module and every module below it, parents before children, each once."""
@@ -355,36 +364,16 @@ class Neuron(Module):
         self.b = Value(0.0)
 
     def _graph(self, xs: Sequence[Value], xd: list[float]) -> Value:
-        # The dot node and the activation node, their values computed by the op table's own
-        # forwards without argument packing (xd: the inputs' data, read once per layer).
-        w, b, act = self.w, self.b, self.act
-        parents = (*w, *xs, b)
-        try:
-            s = _dot_forward([v.data for v in w], xd, b.data)
-            if act is not None:
-                out = float(act.forward(s, *act.params) if act.params else act.forward(s))
-        except _DOMAIN_ERRORS:
-            # the general route raises the same error, naming the op and its operands
-            node = _apply(DOT, parents)
-            return node if act is None else _apply(act, (node,))
-        node = _record(s, DOT, parents, _NARY)
-        return node if act is None else _record(out, act, node)
+        # the dot node and the activation node (xd: the inputs' data, read once per layer)
+        return neuron(self.w, self.b, self.act, xs, xd)
 
     def _float(self, xs: list[float]) -> float:
         # the arithmetic of _graph on the same floats (bit-identical values)
-        act = self.act
-        try:
-            s = _dot_forward([w.data for w in self.w], xs, self.b.data)
-            if act is None:
-                return s
-            return float(act.forward(s, *act.params) if act.params else act.forward(s))
-        except _DOMAIN_ERRORS:
-            # _graph's general route raises the same error, naming the op and its operands
-            return self._graph([Value(x) for x in xs], xs).data
+        return neuron_value(self.w, self.b, self.act, xs)
 
     def forward(self, xs: list[Value]) -> list[Value]:
         """``[activation(w · xs + b)]`` with its graph."""
-        return [self._graph(xs, [x.data for x in xs])]
+        return [self._graph(xs, data_of(xs))]
 
     def forward_floats(self, xs: list[float]) -> list[float]:
         """``[activation(w · xs + b)]`` on plain floats (bit-identical to :meth:`forward`)."""
@@ -427,7 +416,7 @@ class Layer(Module):
 
     def forward(self, xs: list[Value]) -> list[Value]:
         """Each neuron's output, in order, with their graphs."""
-        xd = [x.data for x in xs]
+        xd = data_of(xs)
         return [n._graph(xs, xd) for n in self.neurons]
 
     def forward_floats(self, xs: list[float]) -> list[float]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from micrograd_like._validate import count, flag, parameters, real
-from micrograd_like.engine import Value
+from micrograd_like.engine import Value, assign_data, data_of, fill_grad, grads_of
 
 __all__ = [
     "SGD",
@@ -106,13 +106,14 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
     """
     m = real(max_norm, "clip_grad_norm: max_norm", above=0.0)
     ps = parameters(params, "clip_grad_norm", allow_empty=True, unique=False)
-    norm = math.hypot(*(p.grad for p in ps))  # overflow-free sqrt(sum g^2)
+    ps = [p for p in ps if p.grad is not None]  # None: no gradient yet
+    norm = math.hypot(*(p.grad or 0.0 for p in ps))  # overflow-free sqrt(sum g^2)
     if not math.isfinite(norm):
         raise ValueError(f"clip_grad_norm: the gradient norm is {norm!r}; nothing was clipped")
     coef = m / (norm + 1e-6)
     if coef < 1.0:
         for p in ps:
-            p.grad *= coef
+            p.grad *= coef  # type: ignore[operator]
     return norm
 
 
@@ -120,7 +121,8 @@ def clip_grad_value(params: Iterable[Value], clip_value: float) -> None:
     """Clamp every gradient into ``[-clip_value, clip_value]`` (NaN gradients stay NaN)."""
     c = real(clip_value, "clip_grad_value: clip_value", above=0.0)
     for p in parameters(params, "clip_grad_value", allow_empty=True, unique=False):
-        p.grad = min(max(p.grad, -c), c)
+        if p.grad is not None:
+            p.grad = min(max(p.grad, -c), c)
 
 
 # ----------------------------------------------------------------------------- optimizers
@@ -155,8 +157,7 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0.0."""
-        for p in self.params:
-            p.grad = 0.0
+        fill_grad(self.params, 0.0)
 
     def step(self) -> None:
         """Apply one update to every parameter's ``.data`` from its ``.grad``.
@@ -166,7 +167,7 @@ class Optimizer:
         """
         lr = self.lr
         for i, p in enumerate(self.params):
-            if not math.isfinite(p.grad):
+            if p.grad is not None and not math.isfinite(p.grad):
                 raise ValueError(
                     f"{type(self).__name__}.step: params[{i}] ({p.label or 'unlabelled'}) "
                     f"has gradient {p.grad!r}; no parameter was changed"
@@ -273,15 +274,19 @@ class SGD(Optimizer):
     def _update(self, lr: float) -> None:
         mu, damp, wd, first = self.momentum, self.dampening, self.weight_decay, self.steps == 1
         buf = self.state["momentum"]
-        for i, p in enumerate(self.params):
-            g = p.grad
+        ps = self.params
+        new = data_of(ps)
+        for i, g in enumerate(grads_of(ps)):
+            if g is None:
+                continue  # no gradient yet: skipped, as torch.optim does
             if wd:
-                g = g + wd * p.data
+                g = g + wd * new[i]
             if mu:
                 b = g if first else mu * buf[i] + (1.0 - damp) * g
                 buf[i] = b
                 g = g + mu * b if self.nesterov else b
-            p.data -= lr * g
+            new[i] -= lr * g
+        assign_data(ps, new)
 
 
 class RMSProp(Optimizer):
@@ -319,6 +324,8 @@ class RMSProp(Optimizer):
         sq, ga, mb = self.state["square_avg"], self.state["grad_avg"], self.state["momentum"]
         for i, p in enumerate(self.params):
             g = p.grad
+            if g is None:
+                continue  # no gradient yet: skipped, as torch.optim does
             if wd:
                 g = g + wd * p.data
             v = sq[i] = al * sq[i] + (1.0 - al) * g * g
@@ -360,6 +367,8 @@ class Adagrad(Optimizer):
         eps, wd, acc = self.eps, self.weight_decay, self.state["sum"]
         for i, p in enumerate(self.params):
             g = p.grad
+            if g is None:
+                continue  # no gradient yet: skipped, as torch.optim does
             if wd:
                 g = g + wd * p.data
             s = acc[i] = acc[i] + g * g
@@ -407,6 +416,8 @@ class Adam(Optimizer):
         decay = 1.0 - lr * wd
         for i, p in enumerate(self.params):
             g = p.grad
+            if g is None:
+                continue  # no gradient yet: skipped, as torch.optim does
             if wd:
                 if self.decoupled:
                     p.data *= decay

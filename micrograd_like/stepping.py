@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from micrograd_like._validate import a_value
-from micrograd_like.engine import StepRecord, Value, _as_float, run_pass, topological_order
+from micrograd_like.backprop import StepRecord, run_pass, topological_order
+from micrograd_like.engine import Value, _as_float
 from micrograd_like.ops import Op
 
 __all__ = [
@@ -241,9 +242,7 @@ def trace_backward(root: Value, grad: float = 1.0) -> list[BackwardStep]:
     names = node_names(root)
     top = names[root]
     records: list[StepRecord] = []
-    nodes = run_pass(root, seed, create_graph=False, trace=records)
-    for v in nodes:
-        v._g = None
+    run_pass(root, seed, create_graph=False, trace=records)
     seed_text = f"{_d(top, top, False)} = {_num(seed)}"
     seed_tex = f"{_d(top, top, True)} = {_num(seed, True)}"
     steps = [BackwardStep(0, root, top, seed, (), seed_text, seed_tex)]

@@ -335,7 +335,7 @@ def _expression(
 
     def add_op(op: Op, args: list[int]) -> None:
         steps.append(Step(op, tuple(args)))
-        values.append(float(op.forward(*[values[k] for k in args], *op.params)))
+        values.append(float(op.forward(*[values[k] for k in args], *op.params)))  # type: ignore[misc]
 
     for _ in range(draw(st.integers(1, max_ops))):
         op, dom = draw(st.sampled_from(choices))
