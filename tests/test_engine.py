@@ -116,7 +116,7 @@ def test_methods_match_math() -> None:
 
 
 def test_records_op_and_ordered_parents() -> None:
-    a, b = Value(2.0, "a"), Value(5.0, "b")
+    a, b = Value(2.0, label="a"), Value(5.0, label="b")
     c = b * a
     assert c.op == "mul" and c.parents == (b, a)
     d = a**3
@@ -138,7 +138,7 @@ def test_comparisons_use_data_and_equality_is_identity() -> None:
     assert a < 2 and a <= b and b >= a and not a > b
     assert a != b and a == a
     assert len({a, b}) == 2
-    assert float(a) == 1.0 and f"{Value(1.23456):.2f}" == "1.23"
+    assert f"{Value(1.23456):.2f}" == "1.23"
     assert "op='add'" in repr(a + b)
 
 
@@ -204,8 +204,8 @@ def test_bad_operands_name_op_and_type(op: str, bad: object) -> None:
 
 
 def test_failed_backward_changes_no_grad_and_engine_recovers() -> None:
-    x = Value(0.0, "x")
-    y = Value(2.0, "y")
+    x = Value(0.0, label="x")
+    y = Value(2.0, label="y")
     out = x.sqrt() * y  # d sqrt / dx is infinite at 0
     with pytest.raises(ZeroDivisionError, match=r"backward through sqrt\(0\.0\)"):
         out.backward()
@@ -371,7 +371,7 @@ def test_entering_gc_paused_starts_no_collection() -> None:
 def test_zero_gradient_branch_passes_nothing_on() -> None:
     # relu(-1) is off, so d out / d sqrt(x) is exactly 0 and the rule of sqrt at 0 (infinite)
     # is never evaluated: x gets 0, as out = sqrt(x) * 0 is flat around x = 0
-    x, y = Value(0.0, "x"), Value(-1.0, "y")
+    x, y = Value(0.0, label="x"), Value(-1.0, label="y")
     out = x.sqrt() * y.relu()
     out.backward()
     assert (x.grad, y.grad, out.grad) == (0.0, 0.0, 1.0)
@@ -382,7 +382,7 @@ def test_zero_gradient_branch_passes_nothing_on() -> None:
 
 def test_skipping_zero_gradients_changes_no_sum() -> None:
     # a node fed by a ReLU that is off and by live paths: the live sum is exact, bit for bit
-    a = Value(0.3, "a")
+    a = Value(0.3, label="a")
     off = (a * -4.0).relu()  # 0, and its gradient to a is 0
     out = a * 0.1 + off * 7.0 + (a * a).tanh() + off
     out.backward()
@@ -394,7 +394,7 @@ def test_skipping_zero_gradients_changes_no_sum() -> None:
 
 
 def test_topological_order_parents_first_and_deterministic() -> None:
-    a, b = Value(1.0, "a"), Value(2.0, "b")
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
     c = a * b
     d = c + a
     e = d * c
@@ -428,10 +428,171 @@ def test_subtracting_a_number_adds_its_negation_exactly() -> None:
 
 
 def test_topological_order_within_a_part() -> None:
-    a, b = Value(1.0, "a"), Value(2.0, "b")
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
     c = a * b
     d = c.exp()
     e = d + c
     assert topological_order(e, within=[d, c]) == [c, d, e]  # a, b are outside the part
     assert topological_order(e, within=[d]) == [d, e]  # c only through d: left out
     assert topological_order(e, within=[]) == [e]
+
+
+# --------------------------------------------------------------------------- issue 11: engine items
+
+
+@pytest.mark.parametrize(
+    ("convert", "what"),
+    [
+        (float, r"float\(\)"),
+        (int, r"int\(\)"),
+        (round, r"round\(\)"),
+        (math.sin, r"float\(\)"),
+        (math.exp, r"float\(\)"),
+        (math.floor, r"math\.floor\(\)"),
+        (math.trunc, r"math\.trunc\(\)"),
+        (lambda v: [1, 2, 3][v], "use as an integer"),
+    ],
+)
+def test_implicit_conversion_to_a_number_is_refused(convert, what: str) -> None:  # type: ignore[no-untyped-def]
+    b = Value(2.0)
+    with pytest.raises(TypeError, match=f"{what}.*drop its graph.*\\.data.*x\\.sin\\(\\)"):
+        convert(3 * b)
+
+
+def test_dot_needs_an_odd_number_of_inputs() -> None:
+    from micrograd_like.ops import get_op
+
+    a, b, c = Value(2.0), Value(3.0), Value(1.0)
+    with pytest.raises(TypeError, match=r"dot: takes an odd number .* got 2"):
+        get_op("dot")(a, b)
+    assert get_op("dot")(a, b, c).data == 7.0
+    with pytest.raises(TypeError, match="got 0"):
+        get_op("dot")()
+
+
+@pytest.mark.parametrize("exponent", [0, 0.0])
+def test_zeroth_power_at_zero_has_derivative_zero(exponent: float) -> None:
+    x = Value(0.0)
+    (x**exponent).backward()
+    assert x.grad == 0.0
+    y = Value(0.0)
+    e = Value(float(exponent))
+    (y**e).backward()
+    assert y.grad == 0.0 and e.grad == 0.0
+
+
+def test_zeroth_power_keeps_its_second_derivative_in_the_exponent() -> None:
+    from micrograd_like.functional import grad
+
+    x, y = Value(1.0), Value(0.0)
+    dx = grad(x**y, [x], create_graph=True)[0]
+    assert dx.data == 0.0 and grad(dx, [y]) == [1.0]  # d/dy (y x^(y-1)) = 1 at (1, 0)
+
+
+def test_a_custom_ops_own_exception_is_kept_with_a_note() -> None:
+    import json
+
+    from micrograd_like.testing import temporary_op
+
+    def forward(x: float) -> float:
+        return json.loads("{bad")  # type: ignore[no-any-return]
+
+    with (
+        temporary_op("parse", 1, forward, lambda m, g, out, x: (g,)) as parse,
+        pytest.raises(json.JSONDecodeError) as info,
+    ):
+        parse(Value(1.0))
+    assert info.value.pos == 1  # the original exception, fields intact
+    assert "parse(1.0)" in "".join(info.value.__notes__)
+
+
+def test_a_rule_with_the_wrong_number_of_contributions_says_so() -> None:
+    from micrograd_like.functional import grad, vsum
+    from micrograd_like.testing import temporary_op
+
+    with temporary_op("two_out", 1, lambda x: x, lambda m, g, out, x: (g, g)) as bad:
+        x = Value(1.0)
+        with pytest.raises(TypeError, match=r"rule of two_out returned 2 contribution\(s\) for 1"):
+            bad(x).backward()
+        with pytest.raises(TypeError, match="returned 2 contribution"):
+            grad(bad(x), [x], create_graph=True)
+    with (
+        temporary_op("nary_bad", -1, lambda *xs: sum(xs), lambda m, g, out, *xs: [g]) as nb,
+        pytest.raises(TypeError, match=r"returned 1 contribution\(s\) for 3"),
+    ):
+        vsum([nb(x, x, x)]).backward()
+    assert x.grad == 0.0
+
+
+def test_define_op_checks_its_symbol() -> None:
+    from micrograd_like.ops import define_op
+
+    with pytest.raises(TypeError, match="symbol of 'sq' must be a non-empty str"):
+        define_op("sq", 1, lambda x: x * x, lambda m, g, out, x: (2 * g * x,), symbol=3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="symbol"):
+        define_op("sq", 1, lambda x: x * x, lambda m, g, out, x: (2 * g * x,), symbol="")
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: vsum_([math.inf, -math.inf]), math.nan),
+        (lambda: vsum_([1e308, 1e308, -1e308]), math.inf),
+        (lambda: vsum_([-1e308, -1e308]), -math.inf),
+        (lambda: dot_([math.inf, 1.0], [1.0, 1.0], -math.inf), math.nan),
+        (lambda: dot_([1e308, 1e308], [2.0, 2.0], 0.0), math.inf),
+        (lambda: dot_([math.inf, -math.inf], [1.0, 1.0], 0.0), math.nan),
+        (lambda: lse_([math.inf, -math.inf]), math.inf),
+        (lambda: lse_([-math.inf, -math.inf]), -math.inf),
+        (lambda: lse_([1.0, math.nan]), math.nan),
+        (lambda: lse_([math.nan, 1.0]), math.nan),
+    ],
+)
+def test_nary_ops_follow_the_float_rules(make, expected: float) -> None:  # type: ignore[no-untyped-def]
+    got = make().data
+    assert (math.isnan(got) and math.isnan(expected)) or got == expected
+
+
+def vsum_(xs: list[float]) -> Value:
+    from micrograd_like.functional import vsum
+
+    return vsum(xs)
+
+
+def dot_(ws: list[float], xs: list[float], b: float) -> Value:
+    from micrograd_like.functional import dot
+
+    return dot(ws, xs, b)
+
+
+def lse_(xs: list[float]) -> Value:
+    from micrograd_like.functional import logsumexp
+
+    return logsumexp(xs)
+
+
+def test_strict_flags_and_unordered_inputs() -> None:
+    from micrograd_like.functional import grad, vsum
+
+    x = Value(1.0)
+    with pytest.raises(TypeError, match="create_graph must be True or False"):
+        grad(x * x, [x], create_graph="yes")  # type: ignore[call-overload]
+    for unordered in ({x, Value(2.0)}, {x: 1}):
+        with pytest.raises(TypeError, match="order is arbitrary"):
+            vsum(unordered)  # type: ignore[arg-type]
+
+
+def test_operand_errors_come_before_division_by_zero() -> None:
+    with pytest.raises(TypeError, match="str"):
+        "abc" / Value(0.0)  # type: ignore[operator]
+    with pytest.raises(ZeroDivisionError):
+        1 / Value(0.0)
+
+
+def test_huge_ints_are_a_clear_error_not_an_overflow() -> None:
+    with pytest.raises(ValueError, match=r"Value: .* too large for a float"):
+        Value(10**400)
+    with pytest.raises(ValueError, match=r"\*: .* too large"):
+        Value(1.0) * 10**400
+    with pytest.raises(ValueError, match=r"\*\*: .* too large"):
+        Value(1.0) ** 10**400

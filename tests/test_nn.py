@@ -388,13 +388,12 @@ def test_recorded_neuron_is_the_dot_op_exactly(ws: list[float], data: st.DataObj
 
 
 def test_forward_errors_name_the_op_on_both_paths() -> None:
-    # inf - inf inside the dot: the same error, naming the op, recording or not
+    # inf - inf inside the dot is NaN, as for floats, recording or not
     n = Neuron(2, activation="relu", rng=0)
     n.load_state_dict({"w.0": 1e308, "w.1": 1e308, "b": 0.0})
-    with pytest.raises(ValueError, match=r"^dot\(1e\+308, 1e\+308, 1e\+308, -1e\+308, 0\.0\)"):
-        n([1e308, -1e308])
-    with no_grad(), pytest.raises(ValueError, match=r"^dot\(1e\+308"):
-        n([1e308, -1e308])
+    assert math.isnan(n([1e308, -1e308]).data)
+    with no_grad():
+        assert math.isnan(n([1e308, -1e308]).data)
     log = Neuron(1, activation="log", rng=0)
     log.load_state_dict({"w.0": 1.0, "b": 0.0})
     for grad_on in (True, False):

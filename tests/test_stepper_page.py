@@ -35,9 +35,9 @@ SCREENSHOT_ENV = "MICROGRAD_LIKE_SCREENSHOT"
 
 def neuron() -> Value:
     """micrograd's neuron: o = tanh(x1 w1 + x2 w2 + b), every value labelled."""
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
-    b = Value(6.8813735870195432, "b")
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
     x1w1, x2w2 = x1 * w1, x2 * w2
     x1w1.label, x2w2.label = "x1w1", "x2w2"
     s = x1w1 + x2w2
@@ -58,7 +58,7 @@ def page_data(text: str) -> dict[str, Any]:
 
 def wide_graph(n: int) -> Value:
     """A graph of about ``n`` values: a sum over a long chain with fan-out."""
-    v = Value(0.3, "x")
+    v = Value(0.3, label="x")
     terms = []
     for i in range(n // 3):
         v = (v * 0.9).tanh() if i % 2 else v + 0.1
@@ -91,7 +91,7 @@ def test_page_is_self_contained_and_has_every_step(tmp_path: Path) -> None:
 
 def test_labels_cannot_break_out_of_the_page(tmp_path: Path) -> None:
     require_tool("dot")
-    x = Value(1.0, "</script><script>alert(1)</script>")
+    x = Value(1.0, label="</script><script>alert(1)</script>")
     y = x * 2.0
     text = Stepper(y).save_html(tmp_path / "odd.html").read_text(encoding="utf-8")
     assert "<script>alert" not in text
@@ -128,7 +128,7 @@ def test_without_dot_the_page_still_steps_through_equations(
 
 def test_a_leaf_alone_is_a_one_step_page(tmp_path: Path) -> None:
     require_tool("dot")
-    data = page_data(Stepper(Value(2.0, "x")).save_html(tmp_path / "x.html").read_text())
+    data = page_data(Stepper(Value(2.0, label="x")).save_html(tmp_path / "x.html").read_text())
     assert [f["equation"] for f in data["passes"]["backward"]] == ["dx/dx = 1.0000"]
 
 
@@ -268,7 +268,7 @@ def test_the_page_steps_in_chromium(browser: Any, tmp_path: Path) -> None:
 
 def test_notebook_fragments_on_one_page_step_independently(browser: Any, tmp_path: Path) -> None:
     require_tool("dot")
-    first, second = Stepper(neuron()), Stepper(Value(1.0, "x") * 2.0)
+    first, second = Stepper(neuron()), Stepper(Value(1.0, label="x") * 2.0)
     page_file = tmp_path / "notebook.html"
     page_file.write_text(
         f"<!DOCTYPE html><html><body>{first._repr_html_()}{second._repr_html_()}</body></html>",

@@ -87,7 +87,7 @@ def test_flag_and_a_value() -> None:
 
 
 def test_value_list() -> None:
-    v = Value(1.0, "v")
+    v = Value(1.0, label="v")
     assert value_list((v, v), "f: xs") == [v, v]
     assert value_list([], "f: xs") == []
     with pytest.raises(TypeError, match="f: xs must be an iterable of Values, got Value"):
@@ -120,4 +120,4 @@ def test_parameters_rejects_bad_lists(
     make: Callable[[list[Value]], object], error: type[Exception], words: str
 ) -> None:
     with pytest.raises(error, match=words):
-        parameters(make([Value(1.0, "w"), Value(2.0)]), "f")
+        parameters(make([Value(1.0, label="w"), Value(2.0)]), "f")
