@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import os
-import tempfile
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Sequence
@@ -14,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from micrograd_like._files import a_path, write_atomically
 from micrograd_like._validate import a_value, count
 from micrograd_like.drawing import CUT_MARK, Diagram, draw_dot, render_svgs
 from micrograd_like.engine import Value
@@ -315,35 +314,22 @@ class Stepper:
         from the network, and works in any browser from a file: buttons, a slider, the arrow
         keys (Home/End for first/last, space to play). Diagrams are included for at most
         ``max_frames`` steps (shared by the two passes; the page says which); equations for all.
-        The file is written to a temporary file beside it and moved into place, so a failure
-        leaves nothing behind; a path that cannot be written raises an ``OSError`` naming it.
+        The file is written atomically: to a temporary file beside it, then renamed into
+        place, so an error or Ctrl-C leaves the old file (or none) and nothing half-written. An
+        existing file keeps its permissions, a symlink keeps pointing to the file it names
+        (that file is replaced), a new file gets the usual mode (``0o666`` less the umask,
+        which is never changed). A path that cannot be written raises an ``OSError`` naming it.
         """
-        target = Path(os.fspath(path)).expanduser()
-        max_frames = count(max_frames, "save_html: max_frames", least=0, wrong_type=ValueError)
-        folder = target.parent.resolve()
+        target = a_path(path, "Stepper.save_html: path")
+        max_frames = count(
+            max_frames, "Stepper.save_html: max_frames", least=0, wrong_type=ValueError
+        )
         if target.is_dir():
-            raise IsADirectoryError(f"save_html: {str(target)!r} is a directory, not a file")
-        if not folder.is_dir():
-            raise FileNotFoundError(
-                f"save_html: cannot write {str(target)!r}: folder {str(folder)!r} does not exist"
+            raise IsADirectoryError(
+                f"Stepper.save_html: {str(target)!r} is a directory, not a file"
             )
         page = self._page(fragment=False, max_frames=max_frames)
-        try:
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-        except OSError as err:
-            raise type(err)(f"save_html: cannot write {str(target)!r}: {err.strerror}") from err
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(page)
-            os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file, not mkstemp's 0600
-            os.replace(tmp, target)
-        except BaseException as err:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            if isinstance(err, OSError):
-                raise type(err)(f"save_html: cannot write {str(target)!r}: {err}") from err
-            raise
-        return target
+        return write_atomically(target, page.encode("utf-8"), "Stepper.save_html")
 
     def _page(self, *, fragment: bool, max_frames: int) -> str:
         """The stepper as HTML: a whole page, or a fragment for a notebook cell."""
@@ -411,12 +397,6 @@ def _pass(mode: object) -> str:
     if mode not in MODES:
         raise ValueError(f"Stepper: mode must be 'forward' or 'backward', got {mode!r}")
     return mode
-
-
-def _umask() -> int:
-    mask = os.umask(0)  # reading the umask means setting it; put it straight back
-    os.umask(mask)
-    return mask
 
 
 class StepperWidget:

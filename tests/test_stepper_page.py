@@ -6,7 +6,6 @@ import json
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 from conftest import require_module, require_tool
 
-from micrograd_like import stepper as stepper_module
 from micrograd_like.engine import Value
 from micrograd_like.functional import vsum
 from micrograd_like.stepper import Stepper
@@ -135,13 +133,46 @@ def test_a_leaf_alone_is_a_one_step_page(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- writing the file
 
 
-def test_file_mode_follows_the_umask(tmp_path: Path) -> None:
-    old = os.umask(0o022)
+def test_file_mode_follows_the_umask_without_touching_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = os.umask(0o027)
     try:
+        # reading the umask means setting it, which races with other threads: never do it
+        def no_umask(mask: int) -> int:
+            raise AssertionError("save_html changed the process umask")
+
+        monkeypatch.setattr(os, "umask", no_umask)
         out = Stepper(Value(1.0)).save_html(tmp_path / "p.html", max_frames=0)
+        monkeypatch.undo()
     finally:
         os.umask(old)
-    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+
+
+def test_an_existing_file_keeps_its_mode(tmp_path: Path) -> None:
+    target = tmp_path / "p.html"
+    target.write_text("old")
+    target.chmod(0o604)
+    Stepper(Value(1.0)).save_html(target, max_frames=0)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o604
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_a_symlink_is_written_through_and_kept(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "page.html"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "link.html"
+    link.symlink_to(real)
+    assert Stepper(Value(1.0)).save_html(link, max_frames=0) == link
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    dangling = tmp_path / "new.html"
+    dangling.symlink_to(real.parent / "made.html")
+    Stepper(Value(1.0)).save_html(dangling, max_frames=0)
+    assert dangling.is_symlink() and (real.parent / "made.html").is_file()
+    assert sorted(p.name for p in real.parent.iterdir()) == ["made.html", "page.html"]
 
 
 def test_missing_folder_and_directory_are_clear_errors(tmp_path: Path) -> None:
@@ -152,35 +183,61 @@ def test_missing_folder_and_directory_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError, match=re.escape(str(tmp_path))):
         s.save_html(tmp_path)
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(ValueError, match="max_frames"):
+    with pytest.raises(ValueError, match=r"Stepper\.save_html: max_frames"):
         s.save_html(tmp_path / "p.html", max_frames=-1)
+
+
+@pytest.mark.parametrize(
+    ("path", "error", "message"),
+    [
+        (None, TypeError, "Stepper.save_html: path must be a str or os.PathLike .* got None"),
+        (3, TypeError, "Stepper.save_html: path must be a str or os.PathLike .* got 3"),
+        (b"p.html", TypeError, "Stepper.save_html: path must be a str"),
+        ("", ValueError, "Stepper.save_html: path must name a file"),
+        ("a\0b", ValueError, "Stepper.save_html: path cannot contain a NUL"),
+    ],
+)
+def test_bad_paths_name_the_function_and_argument(
+    path: Any, error: type[Exception], message: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=message):
+        Stepper(Value(1.0)).save_html(path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_unwritable_folder_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise PermissionError(13, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    def refuse(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(path).startswith(str(tmp_path)):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
     target = tmp_path / "p.html"
     with pytest.raises(PermissionError, match=f"cannot write {re.escape(repr(str(target)))}"):
         Stepper(Value(1.0)).save_html(target, max_frames=0)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_failed_write_leaves_nothing_partial(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+@pytest.mark.parametrize("where", ["fsync", "replace"])
+def test_a_failed_or_interrupted_write_leaves_nothing_partial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException, where: str
 ) -> None:
     target = tmp_path / "p.html"
     target.write_text("the old page")
 
-    def broken_replace(src: Any, dst: Any) -> None:
-        raise OSError(28, "No space left on device")
+    def broken(*args: Any) -> None:
+        raise error
 
-    monkeypatch.setattr(stepper_module.os, "replace", broken_replace)
-    with pytest.raises(OSError, match="No space left on device"):
+    monkeypatch.setattr(os, where, broken)
+    with pytest.raises(type(error)):
         Stepper(Value(1.0)).save_html(target, max_frames=0)
+    monkeypatch.undo()
     assert [p.name for p in tmp_path.iterdir()] == ["p.html"]  # no temporary file left
     assert target.read_text() == "the old page"  # the old file is untouched
 
