@@ -463,7 +463,8 @@ class StepperWidget:
         self.title.value = f"<b>{html.escape(frame.title)}</b>" + (
             f"<br><small>{html.escape(frame.note)}</small>" if frame.note else ""
         )
-        self.equation.value = f"$${frame.latex}$$"
+        # HTMLMath sets innerHTML: the TeX (labels already TeX-escaped) must be HTML-escaped too
+        self.equation.value = f"$${html.escape(frame.latex)}$$"
         self.counter.value = f"step {frame.index + 1} of {frame.count}"
         self.previous.disabled = frame.index == 0
         self.next.disabled = frame.index == frame.count - 1

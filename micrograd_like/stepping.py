@@ -38,7 +38,7 @@ _TEX_ESCAPES = {
     "~": r"\sim ",
     " ": r"\ ",
 }
-_TEX_SYMBOLS = {"*": r"\cdot", "Σ": r"\Sigma"}
+_TEX_SYMBOLS = {"*": r"\cdot", "Σ": r"\Sigma", "+": "+", "-": "-", "/": "/"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +135,25 @@ def _paren(s: str) -> str:
 
 
 def _tex(name: str) -> str:
+    # a name as TeX: every character that means something to TeX escaped (labels are data)
     if len(name) == 1 and name.isascii() and name.isalpha():
         return name
-    return r"\mathrm{" + "".join(_TEX_ESCAPES.get(ch, ch) for ch in name) + "}"
+    return r"\mathrm{" + _tex_chars(name) + "}"
+
+
+def _tex_chars(text: str) -> str:
+    return "".join(_TEX_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _tex_symbol(sym: str, binary: bool) -> str:
+    # an op's symbol as TeX: the built-in ones as themselves, anything else as escaped text
+    if sym in _TEX_SYMBOLS:
+        return _TEX_SYMBOLS[sym]
+    return (
+        (r"\mathbin{\mathrm{" if binary else r"\mathrm{")
+        + _tex_chars(sym)
+        + ("}}" if binary else "}")
+    )
 
 
 def _call(op: Op, args: Sequence[str], tex: bool) -> str:
@@ -150,15 +166,15 @@ def _call(op: Op, args: Sequence[str], tex: bool) -> str:
             return f"{{{_paren(args[0])}}}^{{{exp}}}" if tex else f"{_paren(args[0])} ** {exp}"
         if op.arity == 2:
             right = _paren(args[1]) if tex else args[1]
-            return f"{args[0]} {_TEX_SYMBOLS.get(sym, sym) if tex else sym} {right}"
-        return f"{sym}{_paren(args[0])}"
+            return f"{args[0]} {_tex_symbol(sym, True) if tex else sym} {right}"
+        return f"{_tex_symbol(sym, False) if tex else sym}{_paren(args[0])}"
     if len(args) > _MAX_ARGS:
         more = len(args) - _MAX_ARGS + 1
         args = [
             *args[: _MAX_ARGS - 1],
             rf"\ldots\ {more}\ \mathrm{{more}}" if tex else f"… {more} more",
         ]
-    name = r"\operatorname{" + op.name.replace("_", r"\_") + "}" if tex else op.name
+    name = r"\operatorname{" + _tex_chars(op.name) + "}" if tex else op.name
     inner = ", ".join(args) + (f"; {', '.join(params)}" if params else "")
     return rf"{name}\left({inner}\right)" if tex else f"{name}({inner})"
 

@@ -16,6 +16,7 @@ from conftest import require_module, require_tool
 from micrograd_like.engine import Value
 from micrograd_like.functional import vsum
 from micrograd_like.stepper import Stepper
+from micrograd_like.testing import temporary_op
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -358,3 +359,87 @@ def test_a_capped_page_says_why_a_step_has_no_diagram(browser: Any, tmp_path: Pa
     assert "first 2 forward and 2 backward steps" in page.inner_text(".mgl-note")
     assert page.inner_text(".mgl-equation").startswith("do/d(x1w1 + x2w2) += ")
     page.close()
+
+
+# --------------------------------------------------------------------------- labels are data
+
+HOSTILE = [
+    "<img/src='x'/onerror='window.pwned=1'>",
+    "</script><script>window.pwned=1</script>",
+    r"\href{javascript:window.pwned=1}{click}",
+    "<svg/onload='window.pwned=1'>",
+    "]]><script>window.pwned=1</script><!--",
+    "$$\\unicode{<img src=x onerror=window.pwned=1>}$$ &lt;b&gt;",
+]
+EVIL_SYMBOL = "<img src=x onerror=window.pwned=1>"
+
+
+def hostile_graph() -> Value:
+    """A graph whose labels and op symbol are script and markup pasted from the web."""
+    xs = [Value(float(i + 1), label) for i, label in enumerate(HOSTILE)]
+    with temporary_op("evil", 2, lambda a, b: a * b, lambda m, g, out, a, b: (g * b, g * a),
+                      symbol=EVIL_SYMBOL) as evil:  # fmt: skip
+        out = evil(vsum(xs), xs[0]).tanh()
+    out.label = HOSTILE[1]
+    return out
+
+
+def no_script_ran(page: Any) -> None:
+    page.wait_for_timeout(300)  # let any image error or load event fire
+    assert page.evaluate("window.pwned") is None
+
+
+def test_a_widgets_html_runs_no_script_from_labels(browser: Any, tmp_path: Path) -> None:
+    # what the Jupyter widget views do with these values: HTML and HTMLMath set innerHTML
+    require_module("ipywidgets")
+    require_tool("dot")
+    w = hostile_graph_stepper().widget()
+    shown = []
+    for mode in ("forward", "backward"):
+        w.toggle.value = mode
+        for i in range(w.slider.max + 1):
+            w.slider.value = i
+            shown += [w.title.value, w.graph.value, w.equation.value]
+    assert any("\\mathrm{" in s for s in shown)
+    page_file = tmp_path / "widget.html"
+    page_file.write_text("<!DOCTYPE html><html><body></body></html>", encoding="utf-8")
+    page = browser.new_page()
+    page.goto(page_file.as_uri())
+    page.evaluate(
+        """values => { for (const v of values) {
+             const d = document.createElement('div'); d.innerHTML = v;
+             document.body.appendChild(d); } }""",
+        shown,
+    )
+    no_script_ran(page)
+    text = page.inner_text("body")
+    assert HOSTILE[0] in text or "onerror" in text  # the label is shown as text
+    page.close()
+
+
+def hostile_graph_stepper() -> Stepper:
+    return Stepper(hostile_graph())
+
+
+def test_the_page_and_notebook_fragment_run_no_script_from_labels(
+    browser: Any, tmp_path: Path
+) -> None:
+    require_tool("dot")
+    s = hostile_graph_stepper()
+    out = s.save_html(tmp_path / "hostile.html")
+    fragment = tmp_path / "fragment.html"
+    fragment.write_text(f"<!DOCTYPE html><html><body>{s._repr_html_()}</body></html>")
+    for path in (out, fragment):
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+        page.goto(path.as_uri())
+        page.locator(".mgl-stepper").first.focus()
+        for key in ["End", "f", "End", "b"]:
+            for _ in range(3):
+                page.keyboard.press("ArrowRight")
+            page.keyboard.press(key)
+        no_script_ran(page)
+        assert errors == []
+        assert HOSTILE[1] in page.inner_text(".mgl-stepper")  # shown as text
+        page.close()

@@ -488,3 +488,16 @@ def test_trace_follows_backward_where_a_zero_gradient_meets_an_infinite_rule() -
     sqrt_step = next(s for s in steps if s.node.op == "sqrt")
     assert math.isnan(sqrt_step.updates[0].local)
     assert sqrt_step.updates[0].contribution == 0.0
+
+
+def test_op_symbols_and_names_are_tex_escaped_like_labels() -> None:
+    # a custom op's symbol and name are data too: no TeX command of theirs reaches MathJax
+    evil = r"\href{javascript:alert(1)}{x}"
+    binary = Op("my_op", 2, lambda a, b: a, lambda m, g, out, a, b: (g, 0.0), symbol=evil)
+    unary = Op("u", 1, lambda a: a, lambda m, g, out, a: (g,), symbol=evil)
+    call = Op("a{b}", 3, lambda a, b, c: a, lambda m, g, out, a, b, c: (g, 0.0, 0.0))
+    x, y = Value(1.0, "x"), Value(2.0, "y")
+    for out in (Value.apply(binary, x, y), Value.apply(unary, x), Value.apply(call, x, y, x)):
+        latex = trace_forward(out)[-1].latex + trace_backward(out)[-1].latex
+        assert r"\href" not in latex and not re.search(r"(?<!\\)\{javascript", latex)
+        assert r"\backslash" in latex or r"a\{b\}" in latex
