@@ -3,7 +3,8 @@
 The CSS and JavaScript live as files in ``micrograd_like/web/``; this module reads them and
 fills in the pieces. Everything a user wrote (labels, op symbols) reaches HTML only through
 :func:`escape`, and data for scripts only through :func:`script_json`, which nothing in a
-label can end early.
+label can end early. Colours come from JupyterLab's CSS variables where it has them (so the
+dark theme reads well), with light fallbacks everywhere else.
 """
 
 from __future__ import annotations
@@ -12,16 +13,39 @@ import base64
 import functools
 import html
 import json
+import re
+import uuid
 from importlib import resources
 from typing import Any
 
-__all__ = ["escape", "figure_html", "script_json", "web_file"]
+__all__ = [
+    "VERDICT_COLOURS",
+    "escape",
+    "figure_html",
+    "mark_node",
+    "script_json",
+    "table_row_style",
+    "web_file",
+]
+
+# a check verdict's row: a light fill with dark text, readable in light and dark themes alike
+VERDICT_COLOURS = {"ok": "#d3f9d8", "mismatch": "#ffc9c9", "not differentiable here": "#ffe8cc"}
+_DARK_TEXT = "#1f2328"
+_SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
 
 
 @functools.cache
 def web_file(name: str) -> str:
     """The text of ``micrograd_like/web/<name>`` (CSS, JavaScript or an HTML template)."""
     return resources.files("micrograd_like").joinpath("web", name).read_text(encoding="utf-8")
+
+
+def fill(template: str, **parts: str) -> str:
+    """``template`` (a file of ``web/``) with each ``{{name}}`` replaced by ``parts[name]``."""
+    text = web_file(template)
+    for name, part in parts.items():
+        text = text.replace("{{" + name + "}}", part)
+    return text
 
 
 def escape(text: str) -> str:
@@ -39,16 +63,62 @@ def script_json(data: Any) -> str:
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def figure_html(svg: str, png: bytes | None = None) -> str:
-    """A diagram for a notebook: the inline SVG fitted to the output's width (hover shows the
-    tooltips), in a box that scrolls when the diagram is wider than it may shrink."""
-    del png  # the static copies travel as their own mime types
+def table_row_style(verdict: str) -> str:
+    """The inline style of a table row showing a check's ``verdict``: its fill and a dark
+    text colour, so the row reads well in JupyterLab's dark theme too (4.5:1 or better)."""
+    return f"background:{VERDICT_COLOURS.get(verdict, '#ffffff')};color:{_DARK_TEXT}"
+
+
+def min_width(svg: str, scale: float = 0.75) -> str:
+    """``svg`` with a CSS ``min-width`` of ``scale`` times its size: fitted to a narrow box
+    without a script, it shrinks no further (11-point text stays at least 11 px) and the box
+    scrolls instead."""
+    found = _SVG_SIZE.match(svg)
+    if found is None:
+        return svg
+    width = float(found.group(1)) * scale
+    return svg.replace("<svg ", f'<svg style="min-width:{width:.0f}pt" ', 1)
+
+
+def mark_node(svg: str, node_id: str) -> str:
+    """``svg`` (from dot) with the box of DOT node ``node_id`` given the class ``mgl-here``,
+    which the figure styles fill purple: how an overview shows the current node without a
+    script."""
+    pattern = re.compile(
+        r'(<g id="[^"]*" class="node)("\s*>\s*<title>'
+        + re.escape(html.escape(node_id))
+        + "</title>)"
+    )
+    return pattern.sub(r"\1 mgl-here\2", svg, count=1)
+
+
+def _zoom_bar() -> str:
     return (
-        f'<div class="mgl-figure"><style>{web_file("figure.css")}</style>'
-        f'<div class="mgl-fig-view">{svg}</div></div>'
+        '<div class="mgl-zoom"><button type="button" data-zoom="out" title="Zoom out">−</button>'
+        '<button type="button" data-zoom="fit" title="Fit the width">fit</button>'
+        '<button type="button" data-zoom="100" title="Actual size">100%</button>'
+        '<button type="button" data-zoom="in" title="Zoom in">+</button>'
+        '<span data-zoom="label"></span></div>'
     )
 
 
-def png_data_uri(png: bytes) -> str:
-    """A ``data:`` URI for PNG bytes (for an ``<img>`` that needs no file beside the page)."""
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def static_png(png: bytes | None, alt: str) -> str:
+    """An ``<img>`` of the PNG for viewers that strip inline SVG and styles (an untrusted
+    notebook); hidden by the figure's style wherever the inline SVG shows."""
+    if png is None:
+        return ""
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return f'<img class="mgl-static" src="{uri}" alt="{escape(alt)}">'
+
+
+def figure_html(svg: str, png: bytes | None = None, *, alt: str = "graph diagram") -> str:
+    """A diagram for a notebook: the inline SVG (so hovering shows full precision) fitted to
+    the output's width, with zoom, pan and a 100% toggle where scripts run, and the PNG as an
+    ``<img>`` for viewers that strip SVG."""
+    uid = f"mgl-{uuid.uuid4().hex[:12]}"
+    return (
+        f'<div class="mgl-figure" id="{uid}"><style>{web_file("figure.css")}</style>'
+        f'{_zoom_bar()}<div class="mgl-view">{min_width(svg)}</div>{static_png(png, alt)}'
+        f"<script>{web_file('view.js')}\n"
+        f'mglView(document.getElementById("{uid}")).show();</script></div>'
+    )

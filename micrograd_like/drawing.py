@@ -14,6 +14,7 @@ needs no package and no program; only rendering it needs Graphviz's ``dot``.
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 import numbers
@@ -27,8 +28,9 @@ from typing import Any
 from micrograd_like._validate import a_value, count, flag, value_list
 from micrograd_like.checking import KINK, MISMATCH, OK, GraphCheckResult, NodeCheck
 from micrograd_like.dotwriter import FORMATS, DotGraph, DotNotFound, render
-from micrograd_like.engine import Value, topological_order
+from micrograd_like.engine import Value
 from micrograd_like.ops import Op
+from micrograd_like.views import GraphView
 
 __all__ = [
     "CUT_MARK",
@@ -85,32 +87,37 @@ def draw_dot(
     parameters: Iterable[Value] = (),
     names: Mapping[Value, str] | None = None,
     nodes: Iterable[Value] | None = None,
+    expand: bool = False,
 ) -> Diagram:
     """Return a diagram of everything ``root`` depends on (shown inline in Jupyter).
 
     Each value is a box with its label (``names[node]`` instead when ``names`` has it), data
     and gradient (``grads[node]`` instead of ``.grad`` when ``grads`` is given, a dash for
-    nodes missing from it), to 4 significant digits; leaves, ``parameters`` and the output are
-    coloured apart. Each op is a small node whose inputs keep argument order (edges of n-ary
-    and non-commutative ops are labelled ``1..n``, or ``w1..wn, x1..xn, b`` for ``dot``).
-    ``check`` (what ``check_graph`` returns) fills each value by its verdict and shows a
-    mismatch's numbers; ``highlight`` outlines values and their ops; either adds a key. A
-    graph of more than ``max_nodes`` values is drawn collapsed: values grouped by op and
-    depth, parameters by dotted name, each group one box with its count and range of numbers,
-    and a caption saying what is hidden (``ValueError`` if even that cannot fit).
-    ``nodes`` draws only a part: ``root`` and the values of ``nodes`` it reaches through
-    values of ``nodes`` (a value of ``nodes`` it does not reach is a ``ValueError``); the rest
-    of the graph is not even walked, so a window of a huge graph draws fast. A drawn value
-    with inputs left out is marked ``⋯`` (:data:`CUT_MARK`), and the key says so. The result
-    is a :class:`Diagram`: ``.source`` is its DOT text (no program needed); save it with
-    ``.render(outfile="g.png")`` or get the bytes with ``.pipe()``, which run Graphviz's
-    ``dot`` in ``format`` by default and raise :class:`DotNotFound` (saying how to install it)
-    without it.
+    nodes missing from it or whose ``.grad`` is ``None``), to 4 significant digits; leaves,
+    ``parameters`` and the output are coloured apart. Each op is a small node whose inputs keep
+    argument order (edges of n-ary and non-commutative ops are labelled ``1..n``, or
+    ``w.0..w.k-1, x.0..x.k-1, b`` for a neuron's ``dot``, as ``nn`` names its weights).
+    ``expand=True`` opens each ``dot`` node into its products ``w.i * x.i``, their sum and the
+    bias (see :class:`~micrograd_like.views.GraphView`); the new boxes show d root / d product,
+    which equals the ``dot`` node's gradient. ``check`` (what ``check_graph`` returns) fills
+    each value by its verdict and shows a mismatch's numbers; ``highlight`` outlines values and
+    their ops; either adds a key. A graph of more than ``max_nodes`` values is drawn
+    collapsed: values grouped by op and depth, parameters by dotted name, each group one box
+    with its count and range of numbers, and a caption saying what is hidden (``ValueError``
+    if even that cannot fit). ``nodes`` draws only a part: ``root`` and the values of ``nodes``
+    it reaches through values of ``nodes`` (a value of ``nodes`` it does not reach is a
+    ``ValueError``); the rest of the graph is not even walked, so a window of a huge graph
+    draws fast. A drawn value with inputs left out is marked ``⋯`` (:data:`CUT_MARK`), and the
+    key says so. The result is a :class:`Diagram`: ``.source`` is its DOT text (no program
+    needed); save it with ``.render(outfile="g.png")`` or get the bytes with ``.pipe()``,
+    which run Graphviz's ``dot`` in ``format`` by default and raise :class:`DotNotFound`
+    (saying how to install it) without it.
     """
     a_value(root, "draw_dot: root")
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_dot: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     flag(show_grad, "draw_dot: show_grad")
+    flag(expand, "draw_dot: expand")
     count(max_nodes, "draw_dot: max_nodes", wrong_type=ValueError)
     if not isinstance(format, str) or format.lower() not in FORMATS:
         raise ValueError(
@@ -119,7 +126,8 @@ def draw_dot(
         )
     if grads is not None and not show_grad:
         raise ValueError("draw_dot: grads were given but show_grad=False hides gradients")
-    order = topological_order(root) if nodes is None else _part(root, _values(nodes, "nodes"))
+    view = GraphView(root, expand=expand)
+    order = view.order() if nodes is None else _part(view, _values(nodes, "nodes"))
     index = {v: i for i, v in enumerate(order)}
     marked = set(_values(highlight, "highlight"))
     for v in marked:
@@ -127,35 +135,95 @@ def draw_dot(
             where = "the graph of root" if nodes is None else "the part of the graph drawn"
             raise ValueError(f"draw_dot: highlighted node {v!r} is not in {where}")
     painter = _Painter(
-        root=root,
+        view=view,
         show_grad=show_grad,
         grads=_checked_mapping(grads, "grads", "number", _as_float),
         names=_checked_mapping(names, "names", "str", _as_str),
         verdicts=_checked_verdicts(check),
         marked=marked,
         params=set(_values(parameters, "parameters")),
-        cut=set() if nodes is None else _cut(order, index),
+        cut=set() if nodes is None else _cut(view, order, index),
     )
-    groups = None
-    if len(order) > max_nodes:
-        groups = _collapse(order, max_nodes, marked | {root}, painter)
-    graph = painter.draw(order, groups, rankdir=rankdir, max_nodes=max_nodes)
-    return Diagram(graph.source, format=format.lower(), title=painter.name(root) or "the output",
-                   values=len(order))  # fmt: skip
+    return painter.diagram(order, rankdir=rankdir, max_nodes=max_nodes, format=format.lower())
 
 
-def _cut(order: list[Value], index: dict[Value, int]) -> set[Value]:
+def draw_part(
+    view: GraphView,
+    order: list[Value],
+    *,
+    names: Mapping[Value, str],
+    highlight: Iterable[Value] = (),
+    show_grad: bool = True,
+    grads: Mapping[Value, float] | None = None,
+    known: set[Value] | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    compact: bool = False,
+) -> Diagram:
+    """Draw any part of a view's graph, given in forward order (for the stepper; unchecked).
+
+    Unlike ``draw_dot(nodes=...)`` the part may have several outputs (a node and all its
+    consumers). ``known`` are the values whose data is shown (others show a dash: the forward
+    pass has not computed them yet); ``None`` shows every value's data. ``compact`` boxes show
+    names only (an overview of the whole graph).
+    """
+    index = {v: i for i, v in enumerate(order)}
+    painter = _Painter(
+        view=view,
+        show_grad=show_grad,
+        grads=dict(grads) if grads is not None else None,
+        names=dict(names),
+        verdicts=None,
+        marked=set(highlight),
+        params=set(),
+        cut=_cut(view, order, index),
+        known=known,
+        compact=compact,
+        key=False,  # the stepper explains its outline and marks in words
+    )
+    return painter.diagram(order, rankdir="LR", max_nodes=max_nodes, format="svg")
+
+
+# sizes in CSS pixels of a diagram at 100% (1 pt = 4/3 px), measured from dot's layout of
+# these styles: an average character of 11-point Helvetica, a box's padding, an op node and
+# the gap between ranks (ranksep on both sides of the op node), a line of text, nodesep
+_CHAR_PX, _BOX_PAD_PX, _OP_PX, _RANK_GAP_PX, _LINE_PX, _NODE_GAP_PX = 7.4, 14, 44, 67, 17, 19
+
+
+def estimate_size(
+    view: GraphView, order: list[Value], name: Callable[[Value], str], show_grad: bool
+) -> tuple[float, float]:
+    """Width and height in CSS pixels that dot's left-to-right layout of ``order`` takes at
+    100%, estimated without running dot (each value's rank is its longest path from an input
+    drawn; a rank is as wide as its widest box, as tall as its boxes stacked)."""
+    level: dict[Value, int] = {}
+    widths: dict[int, float] = {}
+    heights: dict[int, float] = {}
+    for v in order:
+        lv = level[v] = 1 + max((level[p] for p in view.parents(v) if p in level), default=-1)
+        texts = [name(v), f"data {_num(v.data)}"]
+        if show_grad:
+            texts.append(f"grad {_num(-abs(v.data))}")  # a gradient's typical width
+        width = max(len(t) for t in texts) * _CHAR_PX + _BOX_PAD_PX
+        widths[lv] = max(widths.get(lv, 0.0), width)
+        heights[lv] = heights.get(lv, 0.0) + len(texts) * _LINE_PX + 8 + _NODE_GAP_PX
+    if not widths:
+        return 0.0, 0.0
+    total = sum(widths.values()) + (len(widths) - 1) * (_OP_PX + _RANK_GAP_PX)
+    return total, max(heights.values())
+
+
+def _cut(view: GraphView, order: list[Value], index: dict[Value, int]) -> set[Value]:
     # the drawn values with an input that is not drawn
-    return {v for v in order if any(p not in index for p in v.parents)}
+    return {v for v in order if any(p not in index for p in view.parents(v))}
 
 
-def _part(root: Value, chosen: list[Value]) -> list[Value]:
+def _part(view: GraphView, chosen: list[Value]) -> list[Value]:
     """Root and the values of ``chosen`` it reaches through them, each after its drawn inputs.
 
     ``topological_order`` stepping only into chosen values, so it costs the size of the part,
     not of the graph; a chosen value it cannot reach is an error.
     """
-    order = topological_order(root, within=chosen)
+    order = view.order(within=chosen)
     seen = {id(v) for v in order}
     for i, v in enumerate(chosen):
         if id(v) not in seen:
@@ -203,11 +271,21 @@ class Diagram:
     width, with static copies (SVG, PNG) in the output so a saved notebook still shows it.
     """
 
-    def __init__(self, source: str, *, format: str = "svg", title: str = "", values: int = 0):
+    def __init__(
+        self,
+        source: str,
+        *,
+        format: str = "svg",
+        title: str = "",
+        values: int = 0,
+        ids: Mapping[Value, str] | None = None,
+    ) -> None:
         self.source = source
         self.format = format
         self.title = title
         self.values = values
+        # the DOT node (or group box) that draws each value: how a page finds a value's box
+        self.ids: Mapping[Value, str] = ids or {}
 
     def pipe(self, format: str | None = None, encoding: str | None = None) -> Any:
         """Return the diagram rendered by ``dot`` in ``format`` (default: ``self.format``).
@@ -277,11 +355,9 @@ class Diagram:
 
         svg = self.svg()
         png = self.pipe("png")
-        import base64
-
         return {
             "text/plain": repr(self),
-            "text/html": figure_html(svg, png),
+            "text/html": figure_html(svg, png, alt=f"graph of {self.title}"),
             "image/svg+xml": svg,
             "image/png": base64.b64encode(png).decode("ascii"),
         }
@@ -365,23 +441,13 @@ def _op_text(op: Op) -> str:
     return f"{op.symbol}{args}" if op.symbol != op.name else f"{op.symbol}({args})"
 
 
-def _roles(op: Op, n: int) -> list[str]:
-    """Edge labels for an op's inputs, so argument order stays visible."""
-    if op.name == "dot":  # inputs w_1..w_k, x_1..x_k, b
-        k = (n - 1) // 2
-        return [f"w{i}" for i in range(1, k + 1)] + [f"x{i}" for i in range(1, k + 1)] + ["b"]
-    if n == 1 or op.name in ("add", "mul"):  # order cannot change the value
-        return [""] * n
-    return [str(i) for i in range(1, n + 1)]
-
-
 def _table(cells: list[str], notes: list[str], rule: str) -> str:
-    """An HTML-like label: one row of cells, then one full-width row per note, ruled."""
-    row = "<VR/>".join(f"<TD>{c}</TD>" for c in cells)
-    extra = "".join(f'<HR/><TR><TD COLSPAN="{len(cells)}">{n}</TD></TR>' for n in notes)
+    """An HTML-like label: the cells stacked (a narrow box), then one row per note, ruled."""
+    rows = [f"<TR><TD>{c}</TD></TR>" for c in cells]
+    rows += [f"<HR/><TR><TD>{n}</TD></TR>" for n in notes]
     return (
-        f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" COLOR="{rule}">'
-        f"<TR>{row}</TR>{extra}</TABLE>>"
+        f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" COLOR="{rule}">'
+        f"{''.join(rows)}</TABLE>>"
     )
 
 
@@ -405,24 +471,25 @@ def _collapse(
     level: dict[Value, int] = {}
     what: dict[Value, str] = {}  # an op node's op; a leaf's role and the op first using it
     first_use: dict[Value, int] = {}
-    params = painter.params
+    params, view = painter.params, painter.view
     for v in order:
         # the inputs drawn: all of them, unless nodes= left some out
-        ps = [p for p in v.parents if p in level]
+        ps = [p for p in view.parents(v) if p in level]
         lv = level[v] = 1 + max((level[p] for p in ps), default=-1)
-        if not v.parents:
+        op = view.op(v)
+        if op is None:
             continue
-        what[v] = v.primitive.describe()  # type: ignore[union-attr]
+        what[v] = op.describe()
         for p in ps:
-            if not p.parents and first_use.get(p, lv + 1) > lv:
+            if view.op(p) is None and first_use.get(p, lv + 1) > lv:
                 first_use[p] = lv
                 what[p] = f"{'parameter' if p in params else 'leaf'} -> {what[v]}"
-    names = _name_groups([v for v in order if not v.parents], target, painter.name)
+    names = _name_groups([v for v in order if view.op(v) is None], target, painter.name)
     kinds: list[tuple[str, int, str]] = []  # (tag, level or -1 for any, what) per value
     for i, v in enumerate(order):
         if v in keep:
             kinds.append(("keep", -1, str(i)))
-        elif v.parents:
+        elif view.op(v) is not None:
             kinds.append(("op", level[v], what[v]))
         elif v in names:
             kinds.append(("name", -1, names[v]))
@@ -473,7 +540,8 @@ def _name_groups(
 # Graphviz attributes shared by every diagram and by each kind of node
 GRAPH_ATTR = {"nodesep": "0.2", "ranksep": "0.35", "fontname": FONT, "fontsize": "11"}
 NODE_ATTR = {"fontname": FONT, "fontsize": "11"}
-EDGE_ATTR = {"fontname": FONT, "fontsize": "9", "fontcolor": "#868e96", "color": "#495057",
+# no text under 11 points: a diagram shown at 75% still has 11-pixel text (1 pt = 4/3 px)
+EDGE_ATTR = {"fontname": FONT, "fontsize": "11", "fontcolor": "#6c757d", "color": "#495057",
              "arrowsize": "0.6"}  # fmt: skip
 VALUE_ATTR = {"shape": "box", "style": "filled", "margin": "0", "height": "0", "width": "0"}
 OP_ATTR = {"shape": "ellipse", "style": "filled", "fillcolor": "#f1f3f5", "fontsize": "12",
@@ -487,7 +555,7 @@ class _Painter:
     def __init__(
         self,
         *,
-        root: Value,
+        view: GraphView,
         show_grad: bool,
         grads: dict[Value, float] | None,
         names: dict[Value, str] | None,
@@ -495,8 +563,15 @@ class _Painter:
         marked: set[Value],
         params: set[Value],
         cut: set[Value],
+        known: set[Value] | None = None,
+        compact: bool = False,
+        key: bool = True,
     ) -> None:
-        self.root = root
+        self.view = view
+        self.compact = compact
+        self.key = key
+        self.root = view.root
+        self.known = known
         self.show_grad = show_grad
         self.grads = grads
         self.names = names
@@ -512,9 +587,13 @@ class _Painter:
         return self.names.get(v, v.label)
 
     def grad(self, v: Value) -> float | None:
-        """The gradient shown for ``v``: ``grads[v]`` (``None`` if absent) or ``v.grad``."""
+        """The gradient shown for ``v``: ``grads[v]`` (``None`` if absent) or ``v.grad``.
+
+        A box an opened neuron adds shows its ``dot`` node's gradient (d dot / d product = 1).
+        """
         if self.grads is None:
-            return v.grad
+            g: float | None = self.view.part_of.get(v, v).grad
+            return g
         return self.grads.get(v)
 
     def kind(self, v: Value) -> str:
@@ -523,7 +602,17 @@ class _Painter:
             return "output"
         if v in self.params:
             return "parameter"
-        return "value" if v.parents else "leaf"
+        return "value" if self.view.op(v) is not None else "leaf"
+
+    def diagram(self, order: list[Value], *, rankdir: str, max_nodes: int, format: str) -> Diagram:
+        """The diagram of ``order``, collapsed into group boxes past ``max_nodes`` values."""
+        groups = None
+        if len(order) > max_nodes:
+            groups = _collapse(order, max_nodes, self.marked | {self.root}, self)
+        self.ids: dict[Value, str] = {}
+        graph = self.draw(order, groups, rankdir=rankdir, max_nodes=max_nodes)
+        title = self.name(self.root) or "the output"
+        return Diagram(graph.source, format=format, title=title, values=len(order), ids=self.ids)
 
     def draw(
         self,
@@ -547,20 +636,22 @@ class _Painter:
             if len(members) > 1:
                 self.group_node(g, f"g{k}", members)
                 unit.update((v, f"g{k}") for v in members)
+        self.ids = unit
         bundled: Counter[tuple[str, str]] = Counter()
         first_role: dict[tuple[str, str], str] = {}
+        view = self.view
         for i, v in enumerate(order):
             single = unit[v] == f"v{i}"
             if single:
                 self.value_node(g, f"v{i}", v)
-            op = v.primitive
+            op = view.op(v)
             if op is None:
                 continue
             if single:
                 self.op_node(g, f"o{i}", v, op)
                 g.edge(f"o{i}", f"v{i}")
             head = f"o{i}" if single else unit[v]
-            for role, p in zip(_roles(op, len(v.parents)), v.parents, strict=True):
+            for role, p in zip(view.roles(v), view.parents(v), strict=True):
                 tail = unit.get(p)
                 if tail is None:  # an input that nodes= left out
                     continue
@@ -579,7 +670,7 @@ class _Painter:
                 "draw a part with draw_dot(node), or raise max_nodes",
                 labelloc="t",
             )
-        if self.verdicts is not None or self.marked or self.cut:
+        if self.key and (self.verdicts is not None or self.marked or self.cut):
             self.legend(g)
         return g
 
@@ -590,8 +681,16 @@ class _Painter:
         if v in self.cut:
             title = f"{title} {CUT_MARK}" if title else CUT_MARK
         cells = [f"<B>{_text(str(title))}</B>"] if title else []
-        cells.append(f"data {_num(v.data)}")
-        tip = f"data = {v.data!r}"  # the tooltip (hover in SVG) has full precision
+        if self.compact:
+            label = _table(cells or ["·"], [], border)
+            g.node(name, label, **VALUE_ATTR, fillcolor=fill, color=border, penwidth=width)
+            return
+        if self.known is None or v in self.known:
+            cells.append(f"data {_num(v.data)}")
+            tip = f"data = {v.data!r}"  # the tooltip (hover in SVG) has full precision
+        else:  # the forward pass has not computed it yet
+            cells.append("data —")
+            tip = "not computed yet"
         if self.show_grad:
             grad = self.grad(v)
             cells.append("grad —" if grad is None else f"grad {_num(grad)}")
@@ -613,12 +712,13 @@ class _Painter:
         """The small node of the op that made ``v``."""
         border, width = HIGHLIGHT if v in self.marked else ("#495057", "1")
         label = f"<{_text(_op_text(op))}>"
-        g.node(name, label, **OP_ATTR, color=border, penwidth=width, tooltip=op.name)
+        tip = op.name.replace("\\", "\\\\")  # a name is data: no Graphviz escapes
+        g.node(name, label, **OP_ATTR, color=border, penwidth=width, tooltip=tip)
 
     def group_node(self, g: DotGraph, name: str, members: list[Value]) -> None:
         """One box for many values: what they are, how many, and the range of their numbers."""
         n = len(members)
-        op = members[0].primitive
+        op = self.view.op(members[0])
         if op is not None:
             kind, title = "value", f"{_op_text(op)} × {n}"
         else:

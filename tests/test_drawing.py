@@ -16,7 +16,7 @@ from conftest import require_tool
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from micrograd_like import dotwriter, drawing
+from micrograd_like import dotwriter, views
 from micrograd_like.checking import KINK, MISMATCH, OK, check_graph
 from micrograd_like.dotwriter import DotGraph, render
 from micrograd_like.drawing import LABEL_LIMIT, Diagram, DotNotFound, draw_dot, render_svgs
@@ -179,11 +179,13 @@ def test_parents_keep_argument_order() -> None:
     g = draw_dot(out)
     names = {v.label: f"v{i}" for i, v in enumerate(topological_order(out))}
     into_op = [(a, label) for a, head, label in dot_edges(g) if head.startswith("o")]
-    assert into_op == [(names[r], r) for r in ("w1", "w2", "x1", "x2", "b")]
+    roles = ("w.0", "w.1", "x.0", "x.1", "b")  # as nn names a neuron's weights
+    labels = ("w1", "w2", "x1", "x2", "b")
+    assert into_op == [(names[r], role) for r, role in zip(labels, roles, strict=True)]
     # the rendered edges carry the same role labels
     svg = render_svg(g)
     edge_labels = [texts(el) for el in svg.iter(f"{SVG}g") if el.get("class") == "edge"]
-    assert sorted(t[0] for t in edge_labels if t) == ["b", "w1", "w2", "x1", "x2"]
+    assert sorted(t[0] for t in edge_labels if t) == ["b", "w.0", "w.1", "x.0", "x.1"]
 
 
 def test_non_commutative_and_nary_ops_number_their_inputs() -> None:
@@ -593,7 +595,7 @@ def test_a_part_of_a_huge_graph_is_drawn_without_walking_it(
     loss, _ = big_mlp
     part = around(loss, 40)
 
-    walk = drawing.topological_order
+    walk = views.topological_order
 
     def refuse(root: Value, within: Any = None) -> list[Value]:
         # only a walk restricted to the part is allowed
@@ -601,7 +603,7 @@ def test_a_part_of_a_huge_graph_is_drawn_without_walking_it(
             raise AssertionError("draw_dot walked the whole graph")
         return walk(root, within=within)
 
-    monkeypatch.setattr(drawing, "topological_order", refuse)
+    monkeypatch.setattr(views, "topological_order", refuse)
     g = draw_dot(loss, nodes=part, highlight=part[5], names={loss: "L"})
     assert len([n for n in dot_nodes(g) if n.startswith("v")]) == 40
     assert "collapsed" not in g.source and "⋯" in g.source
