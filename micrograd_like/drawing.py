@@ -14,20 +14,18 @@ needs no package and no program; only rendering it needs Graphviz's ``dot``.
 
 from __future__ import annotations
 
-import base64
 import html
 import math
 import numbers
-import os
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from micrograd_like._validate import a_value, count, flag, value_list
 from micrograd_like.checking import KINK, MISMATCH, OK, GraphCheckResult, NodeCheck
-from micrograd_like.dotwriter import FORMATS, DotGraph, DotNotFound, render
+from micrograd_like.collapsing import collapse
+from micrograd_like.diagram import Diagram, render_svgs
+from micrograd_like.dotwriter import FORMATS, DotGraph, DotNotFound
 from micrograd_like.engine import Value
 from micrograd_like.ops import Op
 from micrograd_like.views import GraphView
@@ -58,10 +56,6 @@ KIND_STYLE = {
 HIGHLIGHT = ("#7c3aed", "3")
 CUT_MARK = "⋯"  # after the name of a value whose inputs a partial drawing leaves out
 FONT = "Helvetica,Arial,sans-serif"
-# what render_svgs strips from dot's SVG: the XML prolog and DOCTYPE before <svg>, comments,
-# and namespace declarations (HTML puts inline <svg> in the SVG namespace by itself)
-_SVG_HEAD = re.compile(r"\A.*?(?=<svg\b)", re.S)
-_SVG_NOISE = re.compile(r"<!--.*?-->|\s+xmlns(?::xlink)?=\"[^\"]*\"", re.S)
 
 # C0 controls, DEL and C1 controls, noncharacters and lone surrogates cannot appear in the
 # XML that Graphviz parses and writes: show C0 and DEL as their Unicode control pictures
@@ -234,135 +228,6 @@ def _part(view: GraphView, chosen: list[Value]) -> list[Value]:
     return order
 
 
-def render_svgs(diagrams: Sequence[Diagram]) -> list[str]:
-    """Render diagrams to SVG text for a web page, with one run of Graphviz's ``dot`` for all.
-
-    Each result is the ``<svg>`` element alone (no XML prolog, comments or namespace
-    declarations, which HTML does not need), ready to paste into a page; one process for many
-    diagrams is much faster than one each. Without ``dot`` this raises :class:`DotNotFound`
-    saying how to install it.
-    """
-    diagrams = list(diagrams)
-    for i, d in enumerate(diagrams):
-        if not isinstance(d, Diagram):
-            raise TypeError(
-                f"render_svgs: diagrams[{i}] must be a Diagram (what draw_dot returns), "
-                f"got {d!r:.60}"
-            )
-    if not diagrams:
-        return []
-    out = render("\n".join(d.source for d in diagrams), "svg").decode("utf-8")
-    return [_inline_svg(part) for part in out.split("</svg>")[: len(diagrams)]]
-
-
-def _inline_svg(text: str) -> str:
-    # dot's SVG document as an element for HTML: no prolog, comments or namespace declarations
-    text = text if text.rstrip().endswith("</svg>") else text + "</svg>"
-    return _SVG_NOISE.sub("", _SVG_HEAD.sub("", text)).strip()
-
-
-class Diagram:
-    """A graph diagram: its DOT text, and its rendering by Graphviz's ``dot`` on demand.
-
-    ``source`` is the DOT text (made by our own code: no package or program needed).
-    :meth:`pipe` renders it to bytes, :meth:`render` to a file and :meth:`svg` to an inline
-    ``<svg>`` element; these need Graphviz's ``dot`` and raise :class:`DotNotFound` (with the
-    install command) without it. In Jupyter a diagram shows inline, fitted to the output's
-    width, with static copies (SVG, PNG) in the output so a saved notebook still shows it.
-    """
-
-    def __init__(
-        self,
-        source: str,
-        *,
-        format: str = "svg",
-        title: str = "",
-        values: int = 0,
-        ids: Mapping[Value, str] | None = None,
-    ) -> None:
-        self.source = source
-        self.format = format
-        self.title = title
-        self.values = values
-        # the DOT node (or group box) that draws each value: how a page finds a value's box
-        self.ids: Mapping[Value, str] = ids or {}
-
-    def pipe(self, format: str | None = None, encoding: str | None = None) -> Any:
-        """Return the diagram rendered by ``dot`` in ``format`` (default: ``self.format``).
-
-        Bytes, or text decoded with ``encoding`` when one is given (``pipe("svg", "utf-8")``).
-        """
-        out = render(self.source, self.format if format is None else format)
-        return out if encoding is None else out.decode(encoding)
-
-    def render(
-        self,
-        filename: str | os.PathLike[str] | None = None,
-        directory: str | os.PathLike[str] | None = None,
-        *,
-        format: str | None = None,
-        outfile: str | os.PathLike[str] | None = None,
-        cleanup: bool = False,
-    ) -> str:
-        """Write the rendered diagram to a file and return its path (as ``graphviz`` does).
-
-        ``render(outfile="g.png")`` writes ``g.png`` (the format from the suffix unless
-        ``format`` is given). ``render("g")`` writes the DOT text to ``g`` and the picture to
-        ``g.<format>`` (``cleanup=True`` removes the DOT file again). The picture is written to
-        a temporary file beside it and renamed, so a failure leaves no half-written file.
-        """
-        from micrograd_like._files import write_atomically
-
-        if outfile is None and filename is None:
-            raise TypeError("Diagram.render: give outfile= (or a filename for the DOT text)")
-        folder = Path(os.fspath(directory)) if directory is not None else Path()
-        if outfile is not None:
-            target = folder / os.fspath(outfile)
-            fmt = format or target.suffix.lstrip(".").lower() or self.format
-        else:
-            fmt = format or self.format
-            target = folder / f"{os.fspath(filename)}.{fmt}"  # type: ignore[arg-type]
-        data = render(self.source, fmt)
-        write_atomically(target, data, "Diagram.render")
-        if filename is not None:
-            dot_file = folder / os.fspath(filename)
-            if cleanup:
-                dot_file.unlink(missing_ok=True)
-            else:
-                write_atomically(dot_file, self.source.encode("utf-8"), "Diagram.render")
-        return os.fspath(target)
-
-    def save(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
-        """Write the rendered diagram to ``path`` (format from its suffix) and return the path."""
-        return Path(self.render(outfile=path, format=format))
-
-    def svg(self) -> str:
-        """Return the diagram as an inline ``<svg>`` element for a web page (needs ``dot``)."""
-        return _inline_svg(self.pipe("svg", "utf-8"))
-
-    def __repr__(self) -> str:
-        return (
-            f"<Diagram of {self.title} ({self.values} values): .source is its DOT text; "
-            ".render(outfile='g.png') saves it; shown as a picture in Jupyter>"
-        )
-
-    def _repr_mimebundle_(
-        self, include: Any = None, exclude: Any = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        """What Jupyter shows: the diagram as HTML (inline SVG, so hover works), plus SVG and
-        PNG copies and a line of text, so every viewer of a saved notebook finds a picture."""
-        from micrograd_like._html import figure_html
-
-        svg = self.svg()
-        png = self.pipe("png")
-        return {
-            "text/plain": repr(self),
-            "text/html": figure_html(svg, png, alt=f"graph of {self.title}"),
-            "image/svg+xml": svg,
-            "image/png": base64.b64encode(png).decode("ascii"),
-        }
-
-
 # ----------------------------------------------------------------------------- validation
 
 
@@ -451,89 +316,6 @@ def _table(cells: list[str], notes: list[str], rule: str) -> str:
     )
 
 
-# ----------------------------------------------------------------------------- collapsing
-
-
-def _collapse(
-    order: list[Value], max_nodes: int, keep: set[Value], painter: _Painter
-) -> list[list[Value]]:
-    """Split ``order`` into groups drawn as one box each: few enough to read, never over max_nodes.
-
-    A value's level is its longest distance from a leaf. Values of one op at one level form a
-    group (in an MLP: all first-layer ``dot`` nodes, then all their ``tanh`` nodes, ...);
-    leaves go with the op and level that first use them, or by their dotted name's prefix
-    (``layers.0``). If that is still too many, levels are merged into bands of doubling width;
-    if even one band needs more than ``max_nodes`` boxes, ``ValueError``. ``keep`` (the output
-    and highlighted nodes) always stay single.
-    """
-    # a collapsed view should stay readable at a glance: a quarter of max_nodes, 16 at least
-    target = min(max_nodes, max(16, max_nodes // 4))
-    level: dict[Value, int] = {}
-    what: dict[Value, str] = {}  # an op node's op; a leaf's role and the op first using it
-    first_use: dict[Value, int] = {}
-    params, view = painter.params, painter.view
-    for v in order:
-        # the inputs drawn: all of them, unless nodes= left some out
-        ps = [p for p in view.parents(v) if p in level]
-        lv = level[v] = 1 + max((level[p] for p in ps), default=-1)
-        op = view.op(v)
-        if op is None:
-            continue
-        what[v] = op.describe()
-        for p in ps:
-            if view.op(p) is None and first_use.get(p, lv + 1) > lv:
-                first_use[p] = lv
-                what[p] = f"{'parameter' if p in params else 'leaf'} -> {what[v]}"
-    names = _name_groups([v for v in order if view.op(v) is None], target, painter.name)
-    kinds: list[tuple[str, int, str]] = []  # (tag, level or -1 for any, what) per value
-    for i, v in enumerate(order):
-        if v in keep:
-            kinds.append(("keep", -1, str(i)))
-        elif view.op(v) is not None:
-            kinds.append(("op", level[v], what[v]))
-        elif v in names:
-            kinds.append(("name", -1, names[v]))
-        else:
-            kinds.append(("leaf", first_use[v], what[v]))
-    top = max(level.values())
-    width = 1
-    while True:
-        groups: dict[tuple[str, int, str], list[Value]] = {}
-        for v, (tag, lv, kind) in zip(order, kinds, strict=True):
-            groups.setdefault((tag, lv // width if lv >= 0 else -1, kind), []).append(v)
-        if len(groups) <= target or (width > top and len(groups) <= max_nodes):
-            return list(groups.values())
-        if width > top:
-            raise ValueError(
-                f"draw_dot: the graph has {len(order)} values and even collapsed it needs "
-                f"{len(groups)} boxes, more than max_nodes={max_nodes} ({len(keep)} output and "
-                "highlighted nodes are always drawn); raise max_nodes, or draw a part: "
-                "draw_dot(node) draws only what node depends on"
-            )
-        width *= 2
-
-
-def _name_groups(
-    leaves: list[Value], budget: int, name: Callable[[Value], str]
-) -> dict[Value, str]:
-    """Group leaves with dotted names by a shared prefix (``layers.0`` of ``layers.0.w.3``).
-
-    The prefix is the shortest one that splits the names into several groups, at most
-    ``budget`` of them; no grouping if even the first name part makes too many groups.
-    """
-    parts = {v: n.split(".") for v in leaves if "." in (n := name(v))}
-    best: dict[Value, str] = {}
-    for depth in range(1, max((len(p) for p in parts.values()), default=1)):
-        prefixes = {v: ".".join(p[: min(depth, len(p) - 1)]) for v, p in parts.items()}
-        groups = len(set(prefixes.values()))
-        if groups > budget:
-            break
-        best = prefixes
-        if groups > 1:
-            break
-    return best
-
-
 # ----------------------------------------------------------------------------- drawing
 
 
@@ -608,7 +390,7 @@ class _Painter:
         """The diagram of ``order``, collapsed into group boxes past ``max_nodes`` values."""
         groups = None
         if len(order) > max_nodes:
-            groups = _collapse(order, max_nodes, self.marked | {self.root}, self)
+            groups = collapse(order, max_nodes, self.marked | {self.root}, self)
         self.ids: dict[Value, str] = {}
         graph = self.draw(order, groups, rankdir=rankdir, max_nodes=max_nodes)
         title = self.name(self.root) or "the output"

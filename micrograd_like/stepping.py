@@ -169,7 +169,10 @@ def _names(view: GraphView, order: list[Value]) -> dict[Value, str]:
             base = f"{v.data:g}"  # a constant (or an unnamed input) reads as its value
         else:
             args = [_operand(op, names[p]) for p in view.parents(v)]
-            base = _call(op, args, False).replace(" ", "")
+            if op.name == "sum":  # a sum reads as one: a+b+c
+                base = "+".join(f"({n})" if n.startswith("-") else n for n in args)
+            else:
+                base = _call(op, args, False).replace(" ", "")
             if len(base) > _MAX_DERIVED or "…" in base:
                 roles = view.roles(v)
                 if v in view.part_of and op.name == "mul":
@@ -331,6 +334,7 @@ def _shown_records(view: GraphView, records: list[StepRecord]) -> Iterator[_Reco
     """
     for rec in records:
         v = rec.node
+        view.parents(v)  # opens v if it is a neuron the view opens
         if v not in view.opened:
             yield _Record(
                 v, v.parents, rec.grad, rec.local, rec.contributions, rec.before, rec.after

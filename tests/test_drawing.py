@@ -731,3 +731,76 @@ def test_dot_text_is_what_graphviz_reads_and_renders_the_same(tmp_path: Any) -> 
         '\t"node" -> "2x" [label=<<B>x</B>>]',
     ]
     ET.fromstring(render(odd.source, "svg").decode())  # and dot accepts it
+
+
+# ----------------------------------------------------------------------------- opened neurons
+
+
+def fused_neuron() -> tuple[Value, list[Value]]:
+    """tanh(w.0 x.0 + w.1 x.1 + b) as nn computes it: one dot node, named as nn names them."""
+    ws = [Value(-3.0, "w.0"), Value(1.5, "w.1")]
+    xs = [Value(2.0, "x.0"), Value(0.5, "x.1")]
+    b = Value(6.8813735870195432, "b")
+    out = dot(ws, xs, b).tanh()
+    out.label = "out"
+    out.backward()
+    return out, [*ws, b]
+
+
+def test_expand_opens_a_neuron_into_products_sum_and_bias() -> None:
+    out, params = fused_neuron()
+    fused = draw_dot(out, parameters=params)
+    opened = draw_dot(out, parameters=params, expand=True)
+    count = {
+        name: (
+            len([n for n in dot_nodes(g) if n.startswith("v")]),
+            len([n for n in dot_nodes(g) if n.startswith("o")]),
+            len(dot_edges(g)),
+        )
+        for name, g in (("fused", fused), ("opened", opened))
+    }
+    # fused: 5 leaves, dot, tanh; 2 ops; 2 op->value + 5 + 1 inputs
+    assert count["fused"] == (7, 2, 8)
+    # opened: + 2 products and their sum; ops *, *, Σ, +, tanh; 5 op->value + 4 + 2 + 2 + 1
+    assert count["opened"] == (10, 5, 14)
+    roles = sorted(label for _, _, label in dot_edges(opened) if label)
+    assert roles == ["b", "w.0", "w.1", "x.0", "x.1"]  # the names nn gives the weights
+    svg = render_svg(opened)
+    ops = sorted(texts(el)[0] for name, el in svg_nodes(svg).items() if name.startswith("o"))
+    assert ops == ["*", "*", "+", "tanh", "Σ"]
+    products = [t for el in svg_nodes(svg).values() for t in texts(el) if t == "data -6"]
+    assert products  # w.0 * x.0 = -6, its own box
+    dot_node = out.parents[0]
+    # the shown-only boxes carry d out / d product = d out / d dot
+    grads = [t for el in svg_nodes(svg).values() for t in texts(el) if t.startswith("grad ")]
+    # dot, the sum, the two products, and b (d dot / d b = 1)
+    assert grads.count(f"grad {dot_node.grad:.4g}") == 5
+
+
+def test_expand_leaves_other_graphs_and_reused_inputs_alone() -> None:
+    o, _ = neuron()  # no dot node: nothing to open
+    assert draw_dot(o, expand=True).source == draw_dot(o).source
+    x = Value(2.0, "x")
+    same = dot([x, x], [x, Value(1.0)])  # an input used twice stays fused (exact replay)
+    assert "w·x+b" in draw_dot(same, expand=True).source
+    with pytest.raises(TypeError, match="draw_dot: expand"):
+        draw_dot(o, expand="yes")  # type: ignore[arg-type]
+
+
+def test_render_writes_files_atomically_and_checks_its_arguments(tmp_path: Any) -> None:
+    require_tool("dot")
+    o, _ = neuron()
+    g = draw_dot(o)
+    assert g.render(tmp_path / "n", format="svg") == str(tmp_path / "n.svg")
+    assert (tmp_path / "n").read_text().startswith("digraph")  # the DOT text beside it
+    assert g.save(tmp_path / "n.png").read_bytes().startswith(b"\x89PNG")
+    g.render(tmp_path / "m", cleanup=True)
+    assert not (tmp_path / "m").exists() and (tmp_path / "m.svg").exists()
+    with pytest.raises(TypeError, match=r"Diagram\.render: give outfile="):
+        g.render()
+    with pytest.raises(TypeError, match=r"Diagram\.render: outfile must be a str"):
+        g.render(outfile=3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="format 'gif2' is not one Graphviz renders"):
+        g.save(tmp_path / "x.gif2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.svg", "n", "n.png", "n.svg"]
+    assert repr(g).startswith("<Diagram of o (10 values): .source is its DOT text")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import random
 import re
 import sys
 from typing import Any
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from micrograd_like import engine, stepping
 from micrograd_like.engine import StepRecord, Value, topological_order
-from micrograd_like.functional import vsum
+from micrograd_like.functional import dot, vsum
 from micrograd_like.ops import Op
 from micrograd_like.stepper import Stepper
 from micrograd_like.stepping import (
@@ -513,3 +514,66 @@ def test_op_symbols_and_names_are_tex_escaped_like_labels() -> None:
         latex = trace_forward(out)[-1].latex + trace_backward(out)[-1].latex
         assert r"\href" not in latex and not re.search(r"(?<!\\)\{javascript", latex)
         assert r"\backslash" in latex or r"a\{b\}" in latex
+
+
+# --------------------------------------------------------------------------- opened neurons
+
+
+def mlp_loss(seed: int) -> tuple[Value, list[Value]]:
+    from micrograd_like.losses import mse
+    from micrograd_like.nn import MLP
+
+    model = MLP(3, [4, 4, 1], rng=seed)
+    rng = random.Random(seed)
+    xs = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(2)]
+    loss = mse([model.scalar(x) for x in xs], [1.0, -1.0])
+    return loss, model.parameters()
+
+
+@given(st.integers(0, 10_000))
+@settings(max_examples=20)
+def test_opened_neurons_step_one_product_at_a_time_and_reproduce_backward(seed: int) -> None:
+    loss, _ = mlp_loss(seed)
+    fused, opened = trace_backward(loss), trace_backward(loss, expand=True)
+    dots = [v for v in topological_order(loss) if v.op == "dot"]
+    # each neuron of k inputs: its own step becomes out = sum + b, the sum, and k products
+    extra = sum(1 + (len(d.parents) - 1) // 2 for d in dots)
+    assert len(opened) == len(fused) + extra
+    real = set(topological_order(loss))
+    products = [s for s in opened if s.op == "mul" and s.node not in real]
+    assert all(len(s.updates) == 2 for s in products)  # the chain rule per product: w and x
+    assert [u.name.rsplit(".", 2)[-2] for s in products for u in s.updates[:1]] == ["w"] * len(
+        products
+    )
+    loss.backward()
+    final = gradients_at(opened, len(opened) - 1)
+    for v in topological_order(loss):  # every real node: bit for bit what backward() gives
+        assert same(final[v], v.grad), (v, final[v], v.grad)
+    for step in opened[1:]:
+        for u in step.updates:
+            assert same(u.after, u.before + u.contribution)
+
+
+def test_an_opened_neuron_reads_like_the_lecture() -> None:
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
+    n = dot([w1, w2], [x1, x2], b)
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    steps = trace_backward(o, expand=True)
+    assert [s.name for s in steps] == ["o", "o", "n", "w1*x1+w2*x2", "w1*x1", "w2*x2"]
+    assert steps[4].equation.split("\n")[0] == (
+        "do/dw1 += do/d(w1*x1) * d(w1*x1)/dw1 = 0.5000 * 2.0000 = 1.0000"
+        "   [do/dw1: 0.0000 -> 1.0000]"
+    )
+    forward = [s.equation for s in trace_forward(o, expand=True, skip_leaves=True)]
+    assert forward == [
+        "w1*x1 = w1 * x1 = -3.0000 * 2.0000 = -6.0000",
+        "w2*x2 = w2 * x2 = 1.0000 * 0.0000 = 0.0000",
+        "w1*x1+w2*x2 = sum(w1*x1, w2*x2) = sum(-6.0000, 0.0000) = -6.0000",
+        "n = w1*x1+w2*x2 + b = -6.0000 + 6.8814 = 0.8814",
+        "o = tanh(n) = tanh(0.8814) = 0.7071",
+    ]
+    s = Stepper(o, expand=True)
+    assert len(s.backward) == 6 and "w.0" in s.dot("backward", 4)  # edge roles agree
