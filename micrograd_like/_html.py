@@ -92,19 +92,9 @@ def mark_node(svg: str, node_id: str) -> str:
     return pattern.sub(r"\1 mgl-here\2", svg, count=1)
 
 
-def _zoom_bar() -> str:
-    return (
-        '<div class="mgl-zoom"><button type="button" data-zoom="out" title="Zoom out">−</button>'
-        '<button type="button" data-zoom="fit" title="Fit the width">fit</button>'
-        '<button type="button" data-zoom="100" title="Actual size">100%</button>'
-        '<button type="button" data-zoom="in" title="Zoom in">+</button>'
-        '<span data-zoom="label"></span></div>'
-    )
-
-
 def static_png(png: bytes | None, alt: str) -> str:
-    """An ``<img>`` of the PNG for viewers that strip inline SVG and styles (an untrusted
-    notebook); hidden by the figure's style wherever the inline SVG shows."""
+    """An ``<img>`` of the PNG for viewers that run no scripts or strip inline SVG (an
+    untrusted notebook, a renderer that sanitizes HTML); the script removes it where it runs."""
     if png is None:
         return ""
     uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
@@ -113,12 +103,23 @@ def static_png(png: bytes | None, alt: str) -> str:
 
 def figure_html(svg: str, png: bytes | None = None, *, alt: str = "graph diagram") -> str:
     """A diagram for a notebook: the inline SVG (so hovering shows full precision) fitted to
-    the output's width, with zoom, pan and a 100% toggle where scripts run, and the PNG as an
-    ``<img>`` for viewers that strip SVG."""
+    the output's width, with zoom, pan and a 100% toggle.
+
+    The SVG travels inside the script's data and is drawn by the script, so a viewer that
+    runs no scripts shows the PNG ``<img>`` instead (and a sanitizer that strips SVG leaves
+    no stray text behind).
+    """
     uid = f"mgl-{uuid.uuid4().hex[:12]}"
     return (
         f'<div class="mgl-figure" id="{uid}"><style>{web_file("figure.css")}</style>'
-        f'{_zoom_bar()}<div class="mgl-view">{min_width(svg)}</div>{static_png(png, alt)}'
-        f"<script>{web_file('view.js')}\n"
-        f'mglView(document.getElementById("{uid}")).show();</script></div>'
+        f'<div class="mgl-view" hidden></div>{static_png(png, alt)}'
+        f'<script type="application/json" class="mgl-svg">'
+        f"{script_json([min_width(svg), web_file('zoom.html')])}</script>"
+        f"<script>{web_file('view.js')}\n(function (root) {{"
+        ' var parts = JSON.parse(root.querySelector(".mgl-svg").textContent);'
+        ' root.querySelector(".mgl-view").insertAdjacentHTML("beforebegin", parts[1]);'
+        ' root.querySelector(".mgl-view").hidden = false;'
+        ' root.querySelectorAll(".mgl-static").forEach(function (e) { e.remove(); });'
+        " mglView(root).show(parts[0]);"
+        f'}})(document.getElementById("{uid}"));</script></div>'
     )

@@ -505,6 +505,12 @@ class Stepper:
             "svgs": svgs,
             "overview": over_svg,
             "interval": _INTERVAL_MS,
+            "controls": _web("stepper-controls.html"),
+            "keys": "Keys: ← → step, Home / End first / last, space play / pause, "
+            "F / B forward / backward pass, + / − zoom. Drag to pan.",
+            "overviewHead": f"The whole graph ({len(self._order)} values); "
+            "the current node is filled purple:",
+            "zoom": _web("zoom.html"),
             "missing": "No diagram for this step (see the note below); its equation is exact.",
         }
         uid = f"mgl-{uuid.uuid4().hex[:12]}"
@@ -512,14 +518,11 @@ class Stepper:
         start = self.frame(self._mode, 0)  # drawn in the HTML too, for viewers without scripts
         first = slot.get((self._mode, 0))
         png = None
-        if first is not None and fragment:  # for notebook viewers that strip inline SVG
+        if first is not None:  # for viewers that run no scripts or strip inline SVG
             try:
                 png = diagrams[first].pipe("png")
             except (RuntimeError, OSError, ValueError):
                 png = None
-        start_over = ""
-        if over_svg is not None and overview is not None:
-            start_over = mark_node(over_svg, overview.ids[start.node])
         body = fill(
             "stepper.html",
             uid=uid,
@@ -529,11 +532,7 @@ class Stepper:
             counter=f"step 1 of {start.count}",
             title=escape(start.title),
             equation=escape(start.equation),
-            graph=min_width(svgs[first]) if first is not None else "",
             static=static_png(png, f"graph of {self._names[self.root]}, first step"),
-            overview_hidden="" if over_svg is not None else " hidden",
-            overview=start_over,
-            values=str(len(self._order)),
             note="<br>".join(escape(n) for n in notes),
             data=script_json(data),
             viewjs=_web("view.js"),

@@ -75,7 +75,8 @@ def test_page_is_self_contained_and_has_every_step(tmp_path: Path) -> None:
     assert out == tmp_path / "neuron.html"
     text = out.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
-    assert "http" not in text and "<link" not in text and " src=" not in text  # no network
+    assert "http" not in text and "<link" not in text  # no network:
+    assert re.findall(r' src="([a-z]+:)', text) == ["data:"]  # one picture, in the file
     data = page_data(text)
     assert [len(data["passes"][m]) for m in ("forward", "backward")] == [5, 6]  # leaves given
     assert len(data["svgs"]) == 11 and all(s.startswith("<svg") for s in data["svgs"])
@@ -89,7 +90,7 @@ def test_page_is_self_contained_and_has_every_step(tmp_path: Path) -> None:
         '<pre class="mgl-equation">do/do = 1.0000   (the seed: o with respect to itself)</pre>'
         in text
     )
-    assert '<div class="mgl-view"><svg' in text
+    assert '<img class="mgl-static" src="data:image/png;base64,' in text
 
 
 def test_labels_cannot_break_out_of_the_page(tmp_path: Path) -> None:
@@ -455,3 +456,73 @@ def test_the_page_and_notebook_fragment_run_no_script_from_labels(
         assert errors == []
         assert HOSTILE[1] in page.inner_text(".mgl-stepper")  # shown as text
         page.close()
+
+
+# --------------------------------------------------------------------------- fit and follow
+
+
+def mlp_loss() -> Value:
+    """An MLP(2, [4, 4, 1]) with a squared-error loss on one point: 62 values."""
+    from micrograd_like.losses import mse
+    from micrograd_like.nn import MLP
+
+    model = MLP(2, [4, 4, 1], rng=0)
+    loss = mse([model.scalar([0.5, -0.3])], [1.0])
+    loss.label = "loss"
+    return loss
+
+
+def near_text_px(page: Any) -> list[float]:
+    """On-screen font sizes (px) of the texts of the current node's box and its neighbours'.
+
+    dot writes font sizes in points of the SVG's own units; the screen matrix turns them into
+    pixels as shown (1 pt = 4/3 px at 100%, times the zoom).
+    """
+    heights: list[float] = page.evaluate(
+        """() => {
+          const root = document.querySelector('.mgl-stepper'), id = root.dataset.focus;
+          const view = root.querySelector('.mgl-view');
+          const node = [...view.querySelectorAll('g.node')]
+              .find(g => g.querySelector('title').textContent === id);
+          const r = node.getBoundingClientRect();
+          const near = [...view.querySelectorAll('g.node')].filter(g => {
+              const b = g.getBoundingClientRect();
+              return Math.abs(b.x - r.x) < 400 && Math.abs(b.y - r.y) < 300; });
+          return near.flatMap(g => [...g.querySelectorAll('text')])
+                     .map(t => parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a);
+        }"""
+    )
+    return heights
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_a_larger_graph_is_readable_and_the_current_node_in_view(
+    browser: Any, tmp_path: Path, width: int
+) -> None:
+    require_tool("dot")
+    out = Stepper(mlp_loss()).save_html(tmp_path / "mlp.html")
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(out.as_uri())
+    for mode, presses in (("backward", [5, 10, 10]), ("forward", [3, 12])):
+        page.keyboard.press(mode[0])
+        for n in presses:
+            for _ in range(n):
+                page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(100)
+            sizes = near_text_px(page)
+            assert sizes and min(sizes) >= 11 * 0.99, (mode, sizes)
+            focus = page.get_attribute(".mgl-stepper", "data-focus")
+            node = page.locator(".mgl-view g.node", has=page.locator(f"title:text-is('{focus}')"))
+            box, view = node.bounding_box(), page.locator(".mgl-view").bounding_box()
+            assert box is not None and view is not None
+            assert (
+                view["x"] - 1 <= box["x"]
+                and box["x"] + box["width"] <= view["x"] + view["width"] + 1
+            ), (box, view)
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 800  # in the window too
+            for part in (".mgl-equation", "button[data-go=next]"):
+                b = page.locator(part).bounding_box()
+                assert b is not None and b["y"] >= 0 and b["y"] + b["height"] <= 800, part
+    assert page.locator(".mgl-ov g.node.mgl-here").count() == 1  # the overview marks it
+    page.screenshot(path=str(tmp_path / f"mlp_{width}.png"))
+    page.close()

@@ -1,6 +1,19 @@
 (function (root, globalKeys) {
   var data = JSON.parse(root.querySelector(".mgl-data").textContent);
+  // scripts run here: the controls (kept out of the HTML, so a viewer without scripts shows
+  // no dead buttons) replace the static first step
+  root.querySelector(".mgl-bar-slot").outerHTML = data.controls;
+  root.querySelector(".mgl-zoom-slot").outerHTML = data.zoom;
   var mode = data.start, index = 0, timer = null, view = mglView(root);
+  root.querySelectorAll("[hidden]").forEach(function (e) { e.hidden = false; });
+  root.querySelectorAll(".mgl-static, .mgl-nojs").forEach(function (e) { e.remove(); });
+  root.querySelector(".mgl-keys").textContent = data.keys;
+  if (data.overview === null) {
+    root.querySelector(".mgl-overview").hidden = true;
+  } else {
+    root.querySelector(".mgl-overview-head").textContent = data.overviewHead;
+    root.querySelector(".mgl-ov").innerHTML = data.overview;
+  }
   function el(cls) { return root.querySelector("." + cls); }
   var eq = el("mgl-equation"), title = el("mgl-title"), overview = el("mgl-ov");
   var counter = el("mgl-counter"), slider = el("mgl-slider");
