@@ -132,7 +132,7 @@ def draw_dot(
         view=view,
         show_grad=show_grad,
         grads=_checked_mapping(grads, "grads", "number", _as_float),
-        names=_checked_mapping(names, "names", "str", _as_str),
+        names=_opened_names(view, order, _checked_mapping(names, "names", "str", _as_str)),
         verdicts=_checked_verdicts(check),
         marked=marked,
         params=set(_values(parameters, "parameters")),
@@ -204,6 +204,19 @@ def estimate_size(
         return 0.0, 0.0
     total = sum(widths.values()) + (len(widths) - 1) * (_OP_PX + _RANK_GAP_PX)
     return total, max(heights.values())
+
+
+def _opened_names(
+    view: GraphView, order: list[Value], names: dict[Value, str] | None
+) -> dict[Value, str] | None:
+    # the boxes an opened neuron adds are named as the traces name them (w1*x1, w1*x1+w2*x2)
+    if not view.part_of:
+        return names
+    from micrograd_like.stepping import view_names
+
+    derived = view_names(view)
+    shown = {v: derived[v] for v in order if v in view.part_of}
+    return {**shown, **(names or {})}
 
 
 def _cut(view: GraphView, order: list[Value], index: dict[Value, int]) -> set[Value]:
