@@ -1,22 +1,34 @@
 # The two commands of the README: `make demo` and `make test`. Both set up .venv themselves.
+# `make demo` installs only what the demo needs (the package, matplotlib, Graphviz's `dot`);
+# `make test` installs everything (torch, JupyterLab, Playwright, chromium) into the same
+# .venv, on top: the demo's install never removes or downgrades what the tests installed.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test lint bench system-deps clean
+.PHONY: demo test lint bench system-deps demo-system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
 
-# Debian's graphviz (the `dot` binary) and chromium (for the standalone stepping page test)
+$(DEMO_STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+# Debian's graphviz (the `dot` binary) and chromium (for the browser tests)
 system-deps:
-	@bash .ci/system-deps.sh
+	@bash .ci/system-deps.sh dot chromium
 
-demo: $(STAMP) system-deps
+demo-system-deps:
+	@bash .ci/system-deps.sh dot
+
+demo: $(DEMO_STAMP) demo-system-deps
 	$(PY) -m micrograd_like demo
 
 lint: $(STAMP)

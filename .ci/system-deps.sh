@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # Install the system programs the project needs: Graphviz's `dot` and Debian's chromium.
+# Arguments name the programs wanted (default: both); `make demo` asks for dot alone.
 # As root, apt-get installs what is missing; without root, print the command to run instead.
 set -euo pipefail
+wanted=("${@:-dot chromium}")
 missing=()
-command -v dot >/dev/null 2>&1 || missing+=(graphviz)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+for program in ${wanted[*]}; do
+    case "$program" in
+        dot) package=graphviz ;;
+        chromium) package=chromium ;;
+        *) echo "system-deps.sh: unknown program '$program' (use dot, chromium)" >&2; exit 2 ;;
+    esac
+    command -v "$program" >/dev/null 2>&1 || missing+=("$package")
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then
     echo "installing Debian packages: ${missing[*]}"

@@ -276,7 +276,7 @@ class _Report(Generic[C]):
         rows, hidden = self._rows(shown), len(self.checks) - len(shown)
         head = "".join(f"<th>{esc(h)}</th>" for h in self._headers())
         body = "".join(
-            f'<tr style="background:{_STYLE[c.verdict]}">'
+            f'<tr style="background:{_STYLE[c.verdict]};color:#1f2328">'
             + "".join(f"<td>{esc(s)}</td>" for s in row)
             + "</tr>"
             for c, row in zip(shown, rows, strict=True)

@@ -1,4 +1,4 @@
-"""Graph diagrams: ``draw_dot`` draws a value's computation graph as a Graphviz ``Digraph``.
+"""Graph diagrams: ``draw_dot`` draws a value's computation graph as a :class:`Diagram`.
 
 Every value is a box (label, data, grad) and every op a small node between its inputs and its
 output, as in micrograd's notebook. Labels are data, never DOT: they go into HTML-like labels
@@ -7,39 +7,42 @@ cannot carry. A graph with more than ``max_nodes`` values is drawn collapsed: va
 grouped by depth and op (and leaves by the dotted names that ``nn`` gives parameters), and
 each group is one box saying how many values it holds. ``nodes=`` draws a part of a graph
 instead (a window around one node) without walking the rest of it, and
-:func:`render_svgs` renders many diagrams for a web page with one run of ``dot``.
+:func:`render_svgs` renders many diagrams for a web page with one run of ``dot``. The DOT
+text is written by our own code (:mod:`~micrograd_like.dotwriter`), so building a diagram
+needs no package and no program; only rendering it needs Graphviz's ``dot``.
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import math
 import numbers
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from micrograd_like._validate import a_value, count, flag, value_list
 from micrograd_like.checking import KINK, MISMATCH, OK, GraphCheckResult, NodeCheck
-from micrograd_like.engine import Value, topological_order
+from micrograd_like.collapsing import collapse
+from micrograd_like.diagram import Diagram, render_svgs
+from micrograd_like.dotwriter import FORMATS, DotGraph, DotNotFound
+from micrograd_like.engine import Value
 from micrograd_like.ops import Op
+from micrograd_like.views import GraphView
 
-if TYPE_CHECKING:
-    import graphviz
-
-__all__ = ["CUT_MARK", "DEFAULT_MAX_NODES", "RANKDIRS", "draw_dot", "render_svgs"]
+__all__ = [
+    "CUT_MARK",
+    "DEFAULT_MAX_NODES",
+    "RANKDIRS",
+    "Diagram",
+    "DotNotFound",
+    "draw_dot",
+    "render_svgs",
+]
 
 RANKDIRS = ("LR", "TB", "BT", "RL")
 DEFAULT_MAX_NODES = 250
 LABEL_LIMIT = 64  # characters of a label shown before "…"
-INSTALL_HINT = (
-    "Graphviz's `dot` program is needed to render diagrams; install it with "
-    "`sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS) or "
-    "`conda install -c conda-forge graphviz`, then make sure `dot` is on your PATH"
-)
 
 # the fill that shows each verdict of check_graph (None: the node was not checked)
 VERDICT_FILL = {OK: "#d3f9d8", MISMATCH: "#ffc9c9", KINK: "#ffe8cc", None: "#ffffff"}
@@ -53,10 +56,6 @@ KIND_STYLE = {
 HIGHLIGHT = ("#7c3aed", "3")
 CUT_MARK = "⋯"  # after the name of a value whose inputs a partial drawing leaves out
 FONT = "Helvetica,Arial,sans-serif"
-# what render_svgs strips from dot's SVG: the XML prolog and DOCTYPE before <svg>, comments,
-# and namespace declarations (HTML puts inline <svg> in the SVG namespace by itself)
-_SVG_HEAD = re.compile(r"\A.*?(?=<svg\b)", re.S)
-_SVG_NOISE = re.compile(r"<!--.*?-->|\s+xmlns(?::xlink)?=\"[^\"]*\"", re.S)
 
 # C0 controls, DEL and C1 controls, noncharacters and lone surrogates cannot appear in the
 # XML that Graphviz parses and writes: show C0 and DEL as their Unicode control pictures
@@ -82,41 +81,47 @@ def draw_dot(
     parameters: Iterable[Value] = (),
     names: Mapping[Value, str] | None = None,
     nodes: Iterable[Value] | None = None,
-) -> graphviz.Digraph:
-    """Return a Graphviz diagram of everything ``root`` depends on (shown inline in Jupyter).
+    expand: bool = False,
+) -> Diagram:
+    """Return a diagram of everything ``root`` depends on (shown inline in Jupyter).
 
     Each value is a box with its label (``names[node]`` instead when ``names`` has it), data
     and gradient (``grads[node]`` instead of ``.grad`` when ``grads`` is given, a dash for
-    nodes missing from it), to 4 significant digits; leaves, ``parameters`` and the output are
-    coloured apart. Each op is a small node whose inputs keep argument order (edges of n-ary
-    and non-commutative ops are labelled ``1..n``, or ``w1..wn, x1..xn, b`` for ``dot``).
-    ``check`` (what ``check_graph`` returns) fills each value by its verdict and shows a
-    mismatch's numbers; ``highlight`` outlines values and their ops; either adds a key. A
-    graph of more than ``max_nodes`` values is drawn collapsed: values grouped by op and
-    depth, parameters by dotted name, each group one box with its count and range of numbers,
-    and a caption saying what is hidden (``ValueError`` if even that cannot fit).
-    ``nodes`` draws only a part: ``root`` and the values of ``nodes`` it reaches through
-    values of ``nodes`` (a value of ``nodes`` it does not reach is a ``ValueError``); the rest
-    of the graph is not even walked, so a window of a huge graph draws fast. A drawn value
-    with inputs left out is marked ``⋯`` (:data:`CUT_MARK`), and the key says so. The result
-    is a ``graphviz.Digraph`` in ``format``: save it with ``.render(outfile="g.png")`` or
-    ``.pipe()``; without Graphviz's ``dot`` these raise ``graphviz.ExecutableNotFound``
-    saying how to install it.
+    nodes missing from it or whose ``.grad`` is ``None``), to 4 significant digits; leaves,
+    ``parameters`` and the output are coloured apart. Each op is a small node whose inputs keep
+    argument order (edges of n-ary and non-commutative ops are labelled ``1..n``, or
+    ``w.0..w.k-1, x.0..x.k-1, b`` for a neuron's ``dot``, as ``nn`` names its weights).
+    ``expand=True`` opens each ``dot`` node into its products ``w.i * x.i``, their sum and the
+    bias (see :class:`~micrograd_like.views.GraphView`); the new boxes show d root / d product,
+    which equals the ``dot`` node's gradient. ``check`` (what ``check_graph`` returns) fills
+    each value by its verdict and shows a mismatch's numbers; ``highlight`` outlines values and
+    their ops; either adds a key. A graph of more than ``max_nodes`` values is drawn
+    collapsed: values grouped by op and depth, parameters by dotted name, each group one box
+    with its count and range of numbers, and a caption saying what is hidden (``ValueError``
+    if even that cannot fit). ``nodes`` draws only a part: ``root`` and the values of ``nodes``
+    it reaches through values of ``nodes`` (a value of ``nodes`` it does not reach is a
+    ``ValueError``); the rest of the graph is not even walked, so a window of a huge graph
+    draws fast. A drawn value with inputs left out is marked ``⋯`` (:data:`CUT_MARK`), and the
+    key says so. The result is a :class:`Diagram`: ``.source`` is its DOT text (no program
+    needed); save it with ``.render(outfile="g.png")`` or get the bytes with ``.pipe()``,
+    which run Graphviz's ``dot`` in ``format`` by default and raise :class:`DotNotFound`
+    (saying how to install it) without it.
     """
     a_value(root, "draw_dot: root")
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_dot: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     flag(show_grad, "draw_dot: show_grad")
+    flag(expand, "draw_dot: expand")
     count(max_nodes, "draw_dot: max_nodes", wrong_type=ValueError)
-    gv = _graphviz()
-    if not isinstance(format, str) or format.lower() not in gv.FORMATS:
+    if not isinstance(format, str) or format.lower() not in FORMATS:
         raise ValueError(
             f"draw_dot: format {format!r} is not one Graphviz renders; "
-            f"use one of {', '.join(sorted(gv.FORMATS))}"
+            f"use one of {', '.join(FORMATS)}"
         )
     if grads is not None and not show_grad:
         raise ValueError("draw_dot: grads were given but show_grad=False hides gradients")
-    order = topological_order(root) if nodes is None else _part(root, _values(nodes, "nodes"))
+    view = GraphView(root, expand=expand)
+    order = view.order() if nodes is None else _part(view, _values(nodes, "nodes"))
     index = {v: i for i, v in enumerate(order)}
     marked = set(_values(highlight, "highlight"))
     for v in marked:
@@ -124,35 +129,108 @@ def draw_dot(
             where = "the graph of root" if nodes is None else "the part of the graph drawn"
             raise ValueError(f"draw_dot: highlighted node {v!r} is not in {where}")
     painter = _Painter(
-        root=root,
+        view=view,
         show_grad=show_grad,
         grads=_checked_mapping(grads, "grads", "number", _as_float),
-        names=_checked_mapping(names, "names", "str", _as_str),
+        names=_opened_names(view, order, _checked_mapping(names, "names", "str", _as_str)),
         verdicts=_checked_verdicts(check),
         marked=marked,
         params=set(_values(parameters, "parameters")),
-        cut=set() if nodes is None else _cut(order, index),
+        cut=set() if nodes is None else _cut(view, order, index),
     )
-    groups = None
-    if len(order) > max_nodes:
-        groups = _collapse(order, max_nodes, marked | {root}, painter)
-    return painter.draw(
-        gv, order, groups, rankdir=rankdir, format=format.lower(), max_nodes=max_nodes
-    )
+    return painter.diagram(order, rankdir=rankdir, max_nodes=max_nodes, format=format.lower())
 
 
-def _cut(order: list[Value], index: dict[Value, int]) -> set[Value]:
+def draw_part(
+    view: GraphView,
+    order: list[Value],
+    *,
+    names: Mapping[Value, str],
+    highlight: Iterable[Value] = (),
+    show_grad: bool = True,
+    grads: Mapping[Value, float] | None = None,
+    known: set[Value] | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    compact: bool = False,
+) -> Diagram:
+    """Draw any part of a view's graph, given in forward order (for the stepper; unchecked).
+
+    Unlike ``draw_dot(nodes=...)`` the part may have several outputs (a node and all its
+    consumers). ``known`` are the values whose data is shown (others show a dash: the forward
+    pass has not computed them yet); ``None`` shows every value's data. ``compact`` boxes show
+    names only (an overview of the whole graph).
+    """
+    index = {v: i for i, v in enumerate(order)}
+    painter = _Painter(
+        view=view,
+        show_grad=show_grad,
+        grads=dict(grads) if grads is not None else None,
+        names=dict(names),
+        verdicts=None,
+        marked=set(highlight),
+        params=set(),
+        cut=_cut(view, order, index),
+        known=known,
+        compact=compact,
+        key=False,  # the stepper explains its outline and marks in words
+    )
+    return painter.diagram(order, rankdir="LR", max_nodes=max_nodes, format="svg")
+
+
+# sizes in CSS pixels of a diagram at 100% (1 pt = 4/3 px), measured from dot's layout of
+# these styles: an average character of 11-point Helvetica, a box's padding, an op node and
+# the gap between ranks (ranksep on both sides of the op node), a line of text, nodesep
+_CHAR_PX, _BOX_PAD_PX, _OP_PX, _RANK_GAP_PX, _LINE_PX, _NODE_GAP_PX = 7.4, 14, 44, 67, 17, 19
+
+
+def estimate_size(
+    view: GraphView, order: list[Value], name: Callable[[Value], str], show_grad: bool
+) -> tuple[float, float]:
+    """Width and height in CSS pixels that dot's left-to-right layout of ``order`` takes at
+    100%, estimated without running dot (each value's rank is its longest path from an input
+    drawn; a rank is as wide as its widest box, as tall as its boxes stacked)."""
+    level: dict[Value, int] = {}
+    widths: dict[int, float] = {}
+    heights: dict[int, float] = {}
+    for v in order:
+        lv = level[v] = 1 + max((level[p] for p in view.parents(v) if p in level), default=-1)
+        texts = [name(v), f"data {_num(v.data)}"]
+        if show_grad:
+            texts.append(f"grad {_num(-abs(v.data))}")  # a gradient's typical width
+        width = max(len(t) for t in texts) * _CHAR_PX + _BOX_PAD_PX
+        widths[lv] = max(widths.get(lv, 0.0), width)
+        heights[lv] = heights.get(lv, 0.0) + len(texts) * _LINE_PX + 8 + _NODE_GAP_PX
+    if not widths:
+        return 0.0, 0.0
+    total = sum(widths.values()) + (len(widths) - 1) * (_OP_PX + _RANK_GAP_PX)
+    return total, max(heights.values())
+
+
+def _opened_names(
+    view: GraphView, order: list[Value], names: dict[Value, str] | None
+) -> dict[Value, str] | None:
+    # the boxes an opened neuron adds are named as the traces name them (w1*x1, w1*x1+w2*x2)
+    if not view.part_of:
+        return names
+    from micrograd_like.stepping import view_names
+
+    derived = view_names(view)
+    shown = {v: derived[v] for v in order if v in view.part_of}
+    return {**shown, **(names or {})}
+
+
+def _cut(view: GraphView, order: list[Value], index: dict[Value, int]) -> set[Value]:
     # the drawn values with an input that is not drawn
-    return {v for v in order if any(p not in index for p in v.parents)}
+    return {v for v in order if any(p not in index for p in view.parents(v))}
 
 
-def _part(root: Value, chosen: list[Value]) -> list[Value]:
+def _part(view: GraphView, chosen: list[Value]) -> list[Value]:
     """Root and the values of ``chosen`` it reaches through them, each after its drawn inputs.
 
     ``topological_order`` stepping only into chosen values, so it costs the size of the part,
     not of the graph; a chosen value it cannot reach is an error.
     """
-    order = topological_order(root, within=chosen)
+    order = view.order(within=chosen)
     seen = {id(v) for v in order}
     for i, v in enumerate(chosen):
         if id(v) not in seen:
@@ -161,68 +239,6 @@ def _part(root: Value, chosen: list[Value]) -> list[Value]:
                 "value drawn must be root or an input of another value drawn"
             )
     return order
-
-
-def render_svgs(diagrams: Sequence[graphviz.Digraph]) -> list[str]:
-    """Render diagrams to SVG text for a web page, with one run of Graphviz's ``dot`` for all.
-
-    Each result is the ``<svg>`` element alone (no XML prolog, comments or namespace
-    declarations, which HTML does not need), ready to paste into a page; one process for many
-    diagrams is much faster than one each. Without ``dot`` this raises
-    ``graphviz.ExecutableNotFound`` saying how to install it.
-    """
-    gv = _graphviz()
-    diagrams = list(diagrams)
-    for i, d in enumerate(diagrams):
-        if not isinstance(d, gv.Digraph):
-            raise TypeError(f"render_svgs: diagrams[{i}] must be a graphviz.Digraph, got {d!r:.60}")
-    if not diagrams:
-        return []
-    source = "\n".join(d.source for d in diagrams)
-    with _explain_missing_dot(gv):
-        out = gv.pipe("dot", "svg", source.encode("utf-8")).decode("utf-8")
-    svgs = [_SVG_NOISE.sub("", _SVG_HEAD.sub("", part)) + "</svg>" for part in out.split("</svg>")]
-    return [s.strip() for s in svgs[: len(diagrams)]]
-
-
-# ----------------------------------------------------------------------------- graphviz
-
-
-def _graphviz() -> Any:
-    try:
-        import graphviz
-    except ImportError:
-        raise ImportError(
-            "draw_dot needs the graphviz Python package: pip install 'micrograd_like[viz]'"
-        ) from None
-    return graphviz
-
-
-@contextmanager
-def _explain_missing_dot(gv: Any) -> Iterator[None]:
-    # keep graphviz's own exception type (callers may catch it) but say how to install dot
-    try:
-        yield
-    except gv.ExecutableNotFound as err:
-        err.args = (f"{err.args[0]}. {INSTALL_HINT}",)
-        raise
-
-
-@functools.cache
-def _diagram_class(gv: Any) -> Any:
-    class Diagram(gv.Digraph):  # type: ignore[misc]
-        """A ``graphviz.Digraph`` whose rendering says how to install Graphviz if it is missing."""
-
-        def pipe(self, *args: Any, **kwargs: Any) -> Any:
-            with _explain_missing_dot(gv):
-                return super().pipe(*args, **kwargs)
-
-        def render(self, *args: Any, **kwargs: Any) -> Any:
-            with _explain_missing_dot(gv):
-                return super().render(*args, **kwargs)
-
-    Diagram.__qualname__ = "Diagram"
-    return Diagram
 
 
 # ----------------------------------------------------------------------------- validation
@@ -303,106 +319,14 @@ def _op_text(op: Op) -> str:
     return f"{op.symbol}{args}" if op.symbol != op.name else f"{op.symbol}({args})"
 
 
-def _roles(op: Op, n: int) -> list[str]:
-    """Edge labels for an op's inputs, so argument order stays visible."""
-    if op.name == "dot":  # inputs w_1..w_k, x_1..x_k, b
-        k = (n - 1) // 2
-        return [f"w{i}" for i in range(1, k + 1)] + [f"x{i}" for i in range(1, k + 1)] + ["b"]
-    if n == 1 or op.name in ("add", "mul"):  # order cannot change the value
-        return [""] * n
-    return [str(i) for i in range(1, n + 1)]
-
-
 def _table(cells: list[str], notes: list[str], rule: str) -> str:
-    """An HTML-like label: one row of cells, then one full-width row per note, ruled."""
-    row = "<VR/>".join(f"<TD>{c}</TD>" for c in cells)
-    extra = "".join(f'<HR/><TR><TD COLSPAN="{len(cells)}">{n}</TD></TR>' for n in notes)
+    """An HTML-like label: the cells stacked (a narrow box), then one row per note, ruled."""
+    rows = [f"<TR><TD>{c}</TD></TR>" for c in cells]
+    rows += [f"<HR/><TR><TD>{n}</TD></TR>" for n in notes]
     return (
-        f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" COLOR="{rule}">'
-        f"<TR>{row}</TR>{extra}</TABLE>>"
+        f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" COLOR="{rule}">'
+        f"{''.join(rows)}</TABLE>>"
     )
-
-
-# ----------------------------------------------------------------------------- collapsing
-
-
-def _collapse(
-    order: list[Value], max_nodes: int, keep: set[Value], painter: _Painter
-) -> list[list[Value]]:
-    """Split ``order`` into groups drawn as one box each: few enough to read, never over max_nodes.
-
-    A value's level is its longest distance from a leaf. Values of one op at one level form a
-    group (in an MLP: all first-layer ``dot`` nodes, then all their ``tanh`` nodes, ...);
-    leaves go with the op and level that first use them, or by their dotted name's prefix
-    (``layers.0``). If that is still too many, levels are merged into bands of doubling width;
-    if even one band needs more than ``max_nodes`` boxes, ``ValueError``. ``keep`` (the output
-    and highlighted nodes) always stay single.
-    """
-    # a collapsed view should stay readable at a glance: a quarter of max_nodes, 16 at least
-    target = min(max_nodes, max(16, max_nodes // 4))
-    level: dict[Value, int] = {}
-    what: dict[Value, str] = {}  # an op node's op; a leaf's role and the op first using it
-    first_use: dict[Value, int] = {}
-    params = painter.params
-    for v in order:
-        # the inputs drawn: all of them, unless nodes= left some out
-        ps = [p for p in v.parents if p in level]
-        lv = level[v] = 1 + max((level[p] for p in ps), default=-1)
-        if not v.parents:
-            continue
-        what[v] = v.primitive.describe()  # type: ignore[union-attr]
-        for p in ps:
-            if not p.parents and first_use.get(p, lv + 1) > lv:
-                first_use[p] = lv
-                what[p] = f"{'parameter' if p in params else 'leaf'} -> {what[v]}"
-    names = _name_groups([v for v in order if not v.parents], target, painter.name)
-    kinds: list[tuple[str, int, str]] = []  # (tag, level or -1 for any, what) per value
-    for i, v in enumerate(order):
-        if v in keep:
-            kinds.append(("keep", -1, str(i)))
-        elif v.parents:
-            kinds.append(("op", level[v], what[v]))
-        elif v in names:
-            kinds.append(("name", -1, names[v]))
-        else:
-            kinds.append(("leaf", first_use[v], what[v]))
-    top = max(level.values())
-    width = 1
-    while True:
-        groups: dict[tuple[str, int, str], list[Value]] = {}
-        for v, (tag, lv, kind) in zip(order, kinds, strict=True):
-            groups.setdefault((tag, lv // width if lv >= 0 else -1, kind), []).append(v)
-        if len(groups) <= target or (width > top and len(groups) <= max_nodes):
-            return list(groups.values())
-        if width > top:
-            raise ValueError(
-                f"draw_dot: the graph has {len(order)} values and even collapsed it needs "
-                f"{len(groups)} boxes, more than max_nodes={max_nodes} ({len(keep)} output and "
-                "highlighted nodes are always drawn); raise max_nodes, or draw a part: "
-                "draw_dot(node) draws only what node depends on"
-            )
-        width *= 2
-
-
-def _name_groups(
-    leaves: list[Value], budget: int, name: Callable[[Value], str]
-) -> dict[Value, str]:
-    """Group leaves with dotted names by a shared prefix (``layers.0`` of ``layers.0.w.3``).
-
-    The prefix is the shortest one that splits the names into several groups, at most
-    ``budget`` of them; no grouping if even the first name part makes too many groups.
-    """
-    parts = {v: n.split(".") for v in leaves if "." in (n := name(v))}
-    best: dict[Value, str] = {}
-    for depth in range(1, max((len(p) for p in parts.values()), default=1)):
-        prefixes = {v: ".".join(p[: min(depth, len(p) - 1)]) for v, p in parts.items()}
-        groups = len(set(prefixes.values()))
-        if groups > budget:
-            break
-        best = prefixes
-        if groups > 1:
-            break
-    return best
 
 
 # ----------------------------------------------------------------------------- drawing
@@ -411,7 +335,8 @@ def _name_groups(
 # Graphviz attributes shared by every diagram and by each kind of node
 GRAPH_ATTR = {"nodesep": "0.2", "ranksep": "0.35", "fontname": FONT, "fontsize": "11"}
 NODE_ATTR = {"fontname": FONT, "fontsize": "11"}
-EDGE_ATTR = {"fontname": FONT, "fontsize": "9", "fontcolor": "#868e96", "color": "#495057",
+# no text under 11 points: a diagram shown at 75% still has 11-pixel text (1 pt = 4/3 px)
+EDGE_ATTR = {"fontname": FONT, "fontsize": "11", "fontcolor": "#6c757d", "color": "#495057",
              "arrowsize": "0.6"}  # fmt: skip
 VALUE_ATTR = {"shape": "box", "style": "filled", "margin": "0", "height": "0", "width": "0"}
 OP_ATTR = {"shape": "ellipse", "style": "filled", "fillcolor": "#f1f3f5", "fontsize": "12",
@@ -425,7 +350,7 @@ class _Painter:
     def __init__(
         self,
         *,
-        root: Value,
+        view: GraphView,
         show_grad: bool,
         grads: dict[Value, float] | None,
         names: dict[Value, str] | None,
@@ -433,8 +358,15 @@ class _Painter:
         marked: set[Value],
         params: set[Value],
         cut: set[Value],
+        known: set[Value] | None = None,
+        compact: bool = False,
+        key: bool = True,
     ) -> None:
-        self.root = root
+        self.view = view
+        self.compact = compact
+        self.key = key
+        self.root = view.root
+        self.known = known
         self.show_grad = show_grad
         self.grads = grads
         self.names = names
@@ -450,9 +382,13 @@ class _Painter:
         return self.names.get(v, v.label)
 
     def grad(self, v: Value) -> float | None:
-        """The gradient shown for ``v``: ``grads[v]`` (``None`` if absent) or ``v.grad``."""
+        """The gradient shown for ``v``: ``grads[v]`` (``None`` if absent) or ``v.grad``.
+
+        A box an opened neuron adds shows its ``dot`` node's gradient (d dot / d product = 1).
+        """
         if self.grads is None:
-            return v.grad
+            g: float | None = self.view.part_of.get(v, v).grad
+            return g
         return self.grads.get(v)
 
     def kind(self, v: Value) -> str:
@@ -461,22 +397,29 @@ class _Painter:
             return "output"
         if v in self.params:
             return "parameter"
-        return "value" if v.parents else "leaf"
+        return "value" if self.view.op(v) is not None else "leaf"
+
+    def diagram(self, order: list[Value], *, rankdir: str, max_nodes: int, format: str) -> Diagram:
+        """The diagram of ``order``, collapsed into group boxes past ``max_nodes`` values."""
+        groups = None
+        if len(order) > max_nodes:
+            groups = collapse(order, max_nodes, self.marked | {self.root}, self)
+        self.ids: dict[Value, str] = {}
+        graph = self.draw(order, groups, rankdir=rankdir, max_nodes=max_nodes)
+        title = self.name(self.root) or "the output"
+        return Diagram(graph.source, format=format, title=title, values=len(order), ids=self.ids)
 
     def draw(
         self,
-        gv: Any,
         order: list[Value],
         groups: list[list[Value]] | None,
         *,
         rankdir: str,
-        format: str,
         max_nodes: int,
-    ) -> Any:
+    ) -> DotGraph:
         """Build the diagram: every value of ``order`` on its own, or in its group's box."""
-        g = _diagram_class(gv)(
-            name="micrograd_like",
-            format=format,
+        g = DotGraph(
+            "micrograd_like",
             graph_attr={"rankdir": rankdir, **GRAPH_ATTR},
             node_attr=NODE_ATTR,
             edge_attr=EDGE_ATTR,
@@ -488,20 +431,22 @@ class _Painter:
             if len(members) > 1:
                 self.group_node(g, f"g{k}", members)
                 unit.update((v, f"g{k}") for v in members)
+        self.ids = unit
         bundled: Counter[tuple[str, str]] = Counter()
         first_role: dict[tuple[str, str], str] = {}
+        view = self.view
         for i, v in enumerate(order):
             single = unit[v] == f"v{i}"
             if single:
                 self.value_node(g, f"v{i}", v)
-            op = v.primitive
+            op = view.op(v)
             if op is None:
                 continue
             if single:
                 self.op_node(g, f"o{i}", v, op)
                 g.edge(f"o{i}", f"v{i}")
             head = f"o{i}" if single else unit[v]
-            for role, p in zip(_roles(op, len(v.parents)), v.parents, strict=True):
+            for role, p in zip(view.roles(v), view.parents(v), strict=True):
                 tail = unit.get(p)
                 if tail is None:  # an input that nodes= left out
                     continue
@@ -520,19 +465,27 @@ class _Painter:
                 "draw a part with draw_dot(node), or raise max_nodes",
                 labelloc="t",
             )
-        if self.verdicts is not None or self.marked or self.cut:
+        if self.key and (self.verdicts is not None or self.marked or self.cut):
             self.legend(g)
         return g
 
-    def value_node(self, g: Any, name: str, v: Value) -> None:
+    def value_node(self, g: DotGraph, name: str, v: Value) -> None:
         """A value's box: label (if any), data, grad; its check's verdict and numbers."""
         fill, border, width = KIND_STYLE[self.kind(v)]
         title = self.name(v)
         if v in self.cut:
             title = f"{title} {CUT_MARK}" if title else CUT_MARK
         cells = [f"<B>{_text(str(title))}</B>"] if title else []
-        cells.append(f"data {_num(v.data)}")
-        tip = f"data = {v.data!r}"  # the tooltip (hover in SVG) has full precision
+        if self.compact:
+            label = _table(cells or ["·"], [], border)
+            g.node(name, label, **VALUE_ATTR, fillcolor=fill, color=border, penwidth=width)
+            return
+        if self.known is None or v in self.known:
+            cells.append(f"data {_num(v.data)}")
+            tip = f"data = {v.data!r}"  # the tooltip (hover in SVG) has full precision
+        else:  # the forward pass has not computed it yet
+            cells.append("data —")
+            tip = "not computed yet"
         if self.show_grad:
             grad = self.grad(v)
             cells.append("grad —" if grad is None else f"grad {_num(grad)}")
@@ -550,16 +503,17 @@ class _Painter:
         label = _table(cells, notes, border)
         g.node(name, label, **VALUE_ATTR, fillcolor=fill, color=border, penwidth=width, tooltip=tip)
 
-    def op_node(self, g: Any, name: str, v: Value, op: Op) -> None:
+    def op_node(self, g: DotGraph, name: str, v: Value, op: Op) -> None:
         """The small node of the op that made ``v``."""
         border, width = HIGHLIGHT if v in self.marked else ("#495057", "1")
         label = f"<{_text(_op_text(op))}>"
-        g.node(name, label, **OP_ATTR, color=border, penwidth=width, tooltip=op.name)
+        tip = op.name.replace("\\", "\\\\")  # a name is data: no Graphviz escapes
+        g.node(name, label, **OP_ATTR, color=border, penwidth=width, tooltip=tip)
 
-    def group_node(self, g: Any, name: str, members: list[Value]) -> None:
+    def group_node(self, g: DotGraph, name: str, members: list[Value]) -> None:
         """One box for many values: what they are, how many, and the range of their numbers."""
         n = len(members)
-        op = members[0].primitive
+        op = self.view.op(members[0])
         if op is not None:
             kind, title = "value", f"{_op_text(op)} × {n}"
         else:
@@ -580,7 +534,7 @@ class _Painter:
         g.node(name, label, **GROUP_ATTR, fillcolor=fill, color=border, penwidth=width,
                tooltip=f"{n} values")  # fmt: skip
 
-    def legend(self, g: Any) -> None:
+    def legend(self, g: DotGraph) -> None:
         """A key explaining check verdicts' colours, the highlight outline and the cut mark."""
         rows = []  # (swatch attributes, swatch text, meaning)
         if self.verdicts is not None:

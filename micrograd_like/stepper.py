@@ -1,41 +1,57 @@
-"""The stepper: the forward and backward passes frame by frame, in Jupyter or as one web page."""
+"""The stepper: the forward and backward passes frame by frame, in Jupyter or as one web page.
+
+Each frame is a diagram and an equation. A graph small enough to read whole at the output's
+width is drawn whole in every frame; a larger one is drawn as the neighbourhood of the current
+node (its inputs, its consumers and the path towards the output) at a readable size, with an
+overview of the whole graph beside it in which the current node is filled. The page and the
+notebook output carry every frame (a self-contained HTML player, scripts optional), so a saved
+or shared notebook can still be stepped; :class:`StepperWidget` is the kernel-driven version.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import html
-import json
+import base64
 import os
-import tempfile
 import uuid
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from micrograd_like._validate import a_value, count
-from micrograd_like.drawing import CUT_MARK, draw_dot, render_svgs
+from micrograd_like._files import a_path, write_atomically
+from micrograd_like._html import escape, fill, mark_node, min_width, script_json, static_png
+from micrograd_like._html import web_file as _web
+from micrograd_like._validate import a_value, count, flag
+from micrograd_like.drawing import CUT_MARK, Diagram, draw_part, estimate_size, render_svgs
 from micrograd_like.engine import Value
+from micrograd_like.stepper_widget import StepperWidget
 from micrograd_like.stepping import (
     BackwardStep,
     ForwardStep,
     _num,
+    backward_steps,
+    forward_steps,
     gradients_at,
-    node_names,
-    trace_backward,
-    trace_forward,
+    view_names,
 )
+from micrograd_like.views import GraphView
 
 __all__ = ["MODES", "Frame", "Stepper", "StepperWidget"]
 
 MODES = ("forward", "backward")
 _MAX_LINES = 12  # equation lines a frame shows (an n-ary node writes one per input)
-_UP = 2  # a window around a node reaches this many users up towards the root
-_WINDOW = 30  # values a diagram of a large graph draws around the current node
+# a frame's diagram at 100% stays within this many CSS pixels, so it fits a 1100-pixel-wide
+# output at full size and an 825-pixel one at 75% (11-point text then is 11 px); estimates
+# are within about 10% of dot's layout, hence the margin
+_FIT_WIDTH, _FIT_HEIGHT, _MARGIN = 1100.0, 700.0, 1.1
+_UP = 3  # a neighbourhood reaches at most this many consumers up towards the output
+_FEW = 10  # of a node with many inputs (a sum of 1000 terms) or consumers, this many are drawn
+_OVERVIEW_MAX = 250  # an overview of a larger graph is drawn collapsed
 _CACHE = 64  # diagrams the widget keeps rendered
 _REPR_STEPS = 40  # steps per pass that repr() writes out
 _INTERVAL_MS = 900  # Play's pace
+_NOTEBOOK_FRAMES = 120  # diagrams a notebook output carries (the page: max_frames)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +60,7 @@ class Frame:
 
     ``index`` counts from 0 within the pass of ``count`` steps; ``equation`` is plain text
     (at most a dozen lines, then a count of the rest) and ``latex`` the same as LaTeX.
-    ``note`` says when the diagram shows only a window of a large graph.
+    ``note`` says when the diagram shows only the neighbourhood of the node.
     """
 
     mode: str
@@ -65,24 +81,46 @@ class Frame:
 class Stepper:
     """Step through the forward and backward passes of ``root``'s graph, one node at a time.
 
-    The steps are :func:`~micrograd_like.stepping.trace_forward` and
-    :func:`~micrograd_like.stepping.trace_backward`; nothing here changes any ``.grad``. In
-    Jupyter a ``Stepper`` displays as a widget (Play, Previous, Next, a slider and a
-    forward/backward toggle) showing the graph with the current node outlined, gradients only
-    as far as the backward pass has got, and the step's equation. Without ipywidgets, or
-    outside Jupyter, it shows a text walk-through (``print(stepper)``, :meth:`text`).
-    :meth:`save_html` writes one self-contained page with the same frames. A graph with more
-    than ``max_nodes`` values is drawn as a window of nearby values around the current node.
+    The steps are those of :func:`~micrograd_like.stepping.trace_forward` and
+    :func:`~micrograd_like.stepping.trace_backward`; nothing here changes any ``.grad``. The
+    forward pass starts from the inputs and shows only values already computed; with
+    ``skip_leaves`` (the default) inputs and parameters are given, not stepped through. The
+    backward pass shows gradients only as far as it has got. ``expand=True`` opens each
+    neuron (``dot``) into its products, sum and bias and steps through them one by one.
+
+    In Jupyter a ``Stepper`` shows as a player (buttons, slider, keys) that needs no kernel:
+    the output carries every frame, plus the current frame as a picture, so a saved,
+    reopened or exported notebook still shows it. :meth:`widget` gives the ipywidgets
+    version driven by the kernel (frames drawn on demand: for very large graphs).
+    ``print(stepper)`` writes the walk-through as text; :meth:`save_html` writes one page.
+    A graph too large to read whole at the output's width (or of more than ``max_nodes``
+    values) is drawn as the neighbourhood of the current node, with an overview beside it.
     """
 
-    def __init__(self, root: Value, *, mode: str = "backward", max_nodes: int = 60) -> None:
+    def __init__(
+        self,
+        root: Value,
+        *,
+        mode: str = "backward",
+        max_nodes: int = 60,
+        expand: bool = False,
+        skip_leaves: bool = True,
+    ) -> None:
         self.root = a_value(root, "Stepper: root")
         self.max_nodes = count(max_nodes, "Stepper: max_nodes", wrong_type=ValueError)
-        self.forward: list[ForwardStep] = trace_forward(root)
-        self.backward: list[BackwardStep] = trace_backward(root)
-        self._names = node_names(root)
-        self._users: dict[Value, Value] | None = None
+        self.view = GraphView(root, expand=flag(expand, "Stepper: expand"))
+        flag(skip_leaves, "Stepper: skip_leaves")
+        self.backward: list[BackwardStep] = backward_steps(self.view)
+        self.forward: list[ForwardStep] = forward_steps(self.view, skip_leaves=skip_leaves)
+        if not self.forward:  # a lone leaf: its one step, even when skipping leaves
+            self.forward = forward_steps(self.view, skip_leaves=False)
+        self._order = self.view.order()
+        self._names = view_names(self.view)
+        self._stepped = {s.node for s in self.forward}
+        self._users: dict[Value, list[Value]] | None = None
+        self._whole: bool | None = None
         self._svgs: OrderedDict[tuple[str, int], str] = OrderedDict()
+        self._overview: tuple[Diagram, str] | None = None
         self._mode = "backward"
         self._index = 0
         self.mode = mode
@@ -122,8 +160,6 @@ class Stepper:
         self._index = max(self._index - 1, 0)
         return self.frame()
 
-    # ------------------------------------------------------------------ frames
-
     def _where(self, mode: str | None, index: int | None) -> tuple[str, int]:
         # the pass and step asked for: the current ones by default, step 0 of the other pass
         mode = self._mode if mode is None else _pass(mode)
@@ -140,6 +176,8 @@ class Stepper:
     def _steps(self, mode: str) -> Sequence[ForwardStep | BackwardStep]:
         return self.forward if mode == "forward" else self.backward
 
+    # ------------------------------------------------------------------ frames
+
     def frame(self, mode: str | None = None, index: int | None = None) -> Frame:
         """Return the title and equation of a step (by default the current one).
 
@@ -150,15 +188,21 @@ class Stepper:
         step: ForwardStep | BackwardStep
         if mode == "forward":
             step = self.forward[index]
-            what = f"{step.name} ({step.op or 'leaf'})"
+            what = (
+                f"{step.name} is an input, given as {_num(step.value)}"
+                if step.is_leaf
+                else f"{step.name} ({step.op}) is computed from its inputs"
+            )
         else:
             step = self.backward[index]
             if step.is_seed:
-                what = f"seed: {step.name}, the output, starts with gradient {_num(step.grad)}"
+                what = (
+                    f"the seed: {step.name}, the output, has gradient {_num(step.grad)} with "
+                    "respect to itself"
+                )
             else:
                 what = (
-                    f"{step.name} ({step.node.op}) passes its gradient {_num(step.grad)} "
-                    "to its inputs"
+                    f"{step.name} ({step.op}) passes its gradient {_num(step.grad)} to its inputs"
                 )
         lines = step.equation.split("\n")
         if len(lines) > _MAX_LINES:
@@ -171,68 +215,144 @@ class Stepper:
         )
 
     def _note(self) -> str:
-        n = len(self._names)
-        if n <= self.max_nodes:
+        if self._fits_whole():
             return ""
         return (
-            f"The graph has {n} values, more than max_nodes={self.max_nodes}: each diagram "
-            f"shows up to {min(self.max_nodes, _WINDOW)} values around the current node; "
-            f"values marked {CUT_MARK} have inputs that are not drawn."
+            f"The graph has {len(self._order)} values, too many to read at once: each diagram "
+            f"shows the current node's neighbourhood (its inputs, its consumers and the way to "
+            f"the output); values marked {CUT_MARK} have inputs that are not drawn. The "
+            "overview below shows the whole graph."
         )
 
     # ------------------------------------------------------------------ diagrams
 
-    def _window(self, v: Value) -> list[Value]:
-        """The values a diagram around ``v`` draws, in forward order (all of a small graph).
+    def _size(self, part: list[Value], mode: str) -> tuple[float, float]:
+        return estimate_size(self.view, part, self._names.__getitem__, mode == "backward")
 
-        From ``v`` up to ``_UP`` users towards the root, then breadth-first through inputs,
-        starting with ``v``'s own, until ``_WINDOW`` values: every drawn value is then an
-        input (or input of an input...) of the topmost one, so the window has one output.
-        """
-        if len(self._names) <= self.max_nodes:
-            return list(self._names)
+    def _fits(self, part: list[Value], mode: str) -> bool:
+        w, h = self._size(part, mode)
+        return w * _MARGIN <= _FIT_WIDTH and h * _MARGIN <= _FIT_HEIGHT
+
+    def _fits_whole(self) -> bool:
+        if self._whole is None:
+            self._whole = len(self._order) <= self.max_nodes and self._fits(self._order, "backward")
+        return self._whole
+
+    def _consumers(self) -> dict[Value, list[Value]]:
         if self._users is None:
             self._users = {}
-            for u in self._names:
-                for p in u.parents:
-                    self._users.setdefault(p, u)
-        size = min(self.max_nodes, _WINDOW)
-        path = [v]
-        while len(path) <= _UP and path[-1] in self._users:
-            path.append(self._users[path[-1]])
-        chosen = dict.fromkeys(path)
-        queue = deque(path)
-        while queue and len(chosen) < size:
-            for p in queue.popleft().parents:
-                if p not in chosen and len(chosen) < size:
-                    chosen[p] = None
-                    queue.append(p)
-        return [u for u in self._names if u in chosen]
+            for u in self._order:
+                for p in self.view.parents(u):
+                    users = self._users.setdefault(p, [])
+                    if not users or users[-1] is not u:
+                        users.append(u)
+        return self._users
 
-    def digraph(self, mode: str | None = None, index: int | None = None) -> Any:
-        """Return the diagram of a step as a ``graphviz.Digraph`` (see ``drawing.draw_dot``).
+    def _window(self, v: Value, mode: str) -> list[Value]:
+        """The values a diagram of ``v``'s step draws, in forward order.
 
+        All of a graph that fits. Otherwise ``v``, its inputs and its consumers, and the path
+        from ``v`` towards the output (each step's other inputs too), as far as fits a
+        readable diagram: up to ``_UP`` consumers, then fewer, then without the other inputs.
+        """
+        if self._fits_whole():
+            return self._order
+        users = self._consumers()
+
+        def parents(u: Value) -> tuple[Value, ...]:
+            return self.view.parents(u)[:_FEW]
+
+        core = {v, *parents(v), *users.get(v, [])[:_FEW]}
+        part: list[Value] = []
+        for up, siblings in [(k, True) for k in range(_UP, 0, -1)] + [(1, False), (0, False)]:
+            chosen = set(core)
+            u = v
+            for _ in range(up):
+                if u not in users:
+                    break
+                u = users[u][0]
+                chosen.add(u)
+                if siblings:
+                    chosen.update(parents(u))
+            part = [n for n in self._order if n in chosen]
+            if self._fits(part, mode):
+                break
+        return part
+
+    def _known(self, mode: str, index: int) -> set[Value] | None:
+        # the values the forward pass has computed by this step (every one going backward)
+        if mode == "backward":
+            return None
+        done = {s.node for s in self.forward[: index + 1]}
+        done.update(v for v in self._order if self.view.op(v) is None and v not in self._stepped)
+        return done
+
+    def digraph(self, mode: str | None = None, index: int | None = None) -> Diagram:
+        """Return the diagram of a step as a :class:`~micrograd_like.drawing.Diagram`.
+
+        Its ``.source`` is the frame's DOT text, made without Graphviz (see :meth:`dot`).
         Values show the names the equations use; the current node is outlined; in the backward
         pass each value shows its gradient as it stands after this step (a dash where the pass
-        has not reached it yet). A large graph is drawn as a window around the node, with
-        ``⋯`` after the values whose inputs are left out.
+        has not reached it yet), in the forward pass only the values computed so far. A large
+        graph is drawn as the node's neighbourhood, with ``⋯`` after the values whose inputs
+        are left out.
         """
         mode, index = self._where(mode, index)
         node = self._steps(mode)[index].node
-        window = self._window(node)
+        window = self._window(node, mode)
         grads = None
         if mode == "backward":
             found = gradients_at(self.backward, index)
             grads = {v: found[v] for v in window if v in found}
-        return draw_dot(
-            window[-1],
+        return draw_part(
+            self.view,
+            window,
+            names=self._names,
             highlight=[node],
             show_grad=mode == "backward",
             grads=grads,
-            max_nodes=len(window),
-            names={v: self._names[v] for v in window},
-            nodes=window if len(window) < len(self._names) else None,
+            known=self._known(mode, index),
+            max_nodes=max(len(window), 1),
         )
+
+    def dot(self, mode: str | None = None, index: int | None = None) -> str:
+        """Return the DOT text of a step's diagram: no package or program is needed to make it
+        (render it with Graphviz's ``dot``, or in a browser with a WebAssembly Graphviz)."""
+        return self.digraph(mode, index).source
+
+    def focus(self, mode: str | None = None, index: int | None = None) -> str:
+        """The DOT node name of the current value's box in a step's diagram (``v<i>``), by
+        which a page finds the box to centre it."""
+        mode, index = self._where(mode, index)
+        node = self._steps(mode)[index].node
+        return self.digraph(mode, index).ids[node]
+
+    def overview(self) -> Diagram | None:
+        """The whole graph, names only (collapsed past a few hundred values), drawn beside a
+        neighbourhood; ``None`` when every frame draws the whole graph anyway."""
+        if self._fits_whole():
+            return None
+        return self._overview_pair()[0]
+
+    def _overview_pair(self) -> tuple[Diagram, str]:
+        if self._overview is None:
+            diagram = draw_part(
+                self.view,
+                self._order,
+                names=self._names,
+                show_grad=False,
+                compact=True,
+                max_nodes=_OVERVIEW_MAX,
+            )
+            self._overview = (diagram, "")
+        return self._overview
+
+    def _overview_svg(self) -> str:
+        diagram, svg = self._overview_pair()
+        if not svg:
+            svg = diagram.svg()
+            self._overview = (diagram, svg)
+        return svg
 
     def svg(self, mode: str | None = None, index: int | None = None) -> str:
         """Return the diagram of a step as inline SVG text (needs Graphviz's ``dot``).
@@ -247,6 +367,22 @@ class Stepper:
                 self._svgs.popitem(last=False)
         self._svgs.move_to_end(key)
         return self._svgs[key]
+
+    def frame_html(self, mode: str | None = None, index: int | None = None) -> str:
+        """A step's diagram as HTML without scripts (what the widget shows): the diagram
+        fitted to the width, and the overview with the current node filled, if there is one."""
+        mode, index = self._where(mode, index)
+        main = f'<div class="mgl-view">{min_width(self.svg(mode, index))}</div>'
+        over = ""
+        if not self._fits_whole():
+            node = self._steps(mode)[index].node
+            marked = mark_node(self._overview_svg(), self._overview_pair()[0].ids[node])
+            over = (
+                '<div class="mgl-overview"><div class="mgl-overview-head">The whole graph '
+                f"({len(self._order)} values); the current node is filled purple:</div>"
+                f'<div class="mgl-ov">{marked}</div></div>'
+            )
+        return f'<div class="mgl-figure"><style>{_web("figure.css")}</style>{main}{over}</div>'
 
     # ------------------------------------------------------------------ text
 
@@ -272,7 +408,7 @@ class Stepper:
 
     def __repr__(self) -> str:
         head = (
-            f"Stepper({self._names[self.root]} = {_num(self.root.data)}: {len(self._names)} "
+            f"Stepper({self._names[self.root]} = {_num(self.root.data)}: {len(self._order)} "
             f"values, {len(self.forward)} forward steps, {len(self.backward)} backward steps)"
         )
         return f"{head}\n{self.text(_REPR_STEPS)}"
@@ -284,20 +420,19 @@ class Stepper:
         return StepperWidget(self)
 
     def _repr_html_(self) -> str:
-        return self._page(fragment=True, max_frames=60)
+        return self._page(fragment=True, max_frames=_NOTEBOOK_FRAMES)
 
-    def _ipython_display_(self) -> None:
-        from IPython import get_ipython
-        from IPython.display import display
-
-        if getattr(get_ipython(), "kernel", None) is None:  # a terminal: text is all there is
-            print(repr(self))
-            return
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """What a notebook shows and keeps: the player (HTML with every frame), the current
+        frame as SVG and PNG for viewers that run no scripts, and the text walk-through."""
+        bundle: dict[str, Any] = {"text/plain": repr(self), "text/html": self._repr_html_()}
         try:
-            shown: Any = self.widget()
-        except ImportError:  # the page's own buttons and script instead of widgets
-            shown = {"text/plain": repr(self), "text/html": self._repr_html_()}
-        display(shown, raw=isinstance(shown, dict))  # type: ignore[no-untyped-call]
+            diagram = self.digraph()
+            bundle["image/png"] = base64.b64encode(diagram.pipe("png")).decode("ascii")
+            bundle["image/svg+xml"] = self.svg()
+        except (RuntimeError, OSError, ValueError):  # no dot: the player says so itself
+            pass
+        return bundle
 
     # ------------------------------------------------------------------ the standalone page
 
@@ -306,37 +441,24 @@ class Stepper:
 
         The page has the diagrams as inline SVG and a few lines of JavaScript, loads nothing
         from the network, and works in any browser from a file: buttons, a slider, the arrow
-        keys (Home/End for first/last, space to play). Diagrams are included for at most
-        ``max_frames`` steps (shared by the two passes; the page says which); equations for all.
-        The file is written to a temporary file beside it and moved into place, so a failure
-        leaves nothing behind; a path that cannot be written raises an ``OSError`` naming it.
+        keys (Home/End for first/last, space to play), zoom and pan. Diagrams are included for
+        at most ``max_frames`` steps (shared by the two passes; the page says which);
+        equations for all. The file is written atomically: to a temporary file beside it, then
+        renamed into place, so an error or Ctrl-C leaves the old file (or none) and nothing
+        half-written. An existing file keeps its permissions, a symlink keeps pointing to the
+        file it names (that file is replaced), a new file gets the usual mode (``0o666`` less
+        the umask, which is never changed). A path that cannot be written raises an
+        ``OSError`` naming it.
         """
-        target = Path(os.fspath(path)).expanduser()
-        max_frames = count(max_frames, "save_html: max_frames", least=0, wrong_type=ValueError)
-        folder = target.parent.resolve()
+        target = a_path(path, "Stepper.save_html: path")
+        where = "Stepper.save_html: max_frames"
+        max_frames = count(max_frames, where, least=0, wrong_type=ValueError)
         if target.is_dir():
-            raise IsADirectoryError(f"save_html: {str(target)!r} is a directory, not a file")
-        if not folder.is_dir():
-            raise FileNotFoundError(
-                f"save_html: cannot write {str(target)!r}: folder {str(folder)!r} does not exist"
+            raise IsADirectoryError(
+                f"Stepper.save_html: {str(target)!r} is a directory, not a file"
             )
         page = self._page(fragment=False, max_frames=max_frames)
-        try:
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-        except OSError as err:
-            raise type(err)(f"save_html: cannot write {str(target)!r}: {err.strerror}") from err
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(page)
-            os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary new file, not mkstemp's 0600
-            os.replace(tmp, target)
-        except BaseException as err:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            if isinstance(err, OSError):
-                raise type(err)(f"save_html: cannot write {str(target)!r}: {err}") from err
-            raise
-        return target
+        return write_atomically(target, page.encode("utf-8"), "Stepper.save_html")
 
     def _page(self, *, fragment: bool, max_frames: int) -> str:
         """The stepper as HTML: a whole page, or a fragment for a notebook cell."""
@@ -345,11 +467,14 @@ class Stepper:
         budget["forward"] = min(len(self.forward), max_frames - budget["backward"])
         wanted = [(m, i) for m in MODES for i in range(budget[m])]
         notes = [self._note()] if self._note() else []
+        overview = self.overview()
+        diagrams = [self.digraph(m, i) for m, i in wanted]
         try:
-            svgs = render_svgs([self.digraph(m, i) for m, i in wanted])
-        except (ImportError, RuntimeError, OSError, ValueError) as err:
-            svgs, wanted = [], []
+            svgs = render_svgs(diagrams + ([overview] if overview is not None else []))
+        except (RuntimeError, OSError, ValueError) as err:
+            svgs, wanted, diagrams = [], [], []
             notes.append(f"No diagrams: {err}")
+        over_svg = svgs.pop() if svgs and overview is not None else None
         slot = {key: k for k, key in enumerate(wanted)}
         if any(budget[m] < len(self._steps(m)) for m in MODES) and svgs:
             notes.append(
@@ -357,264 +482,69 @@ class Stepper:
                 f"{budget['backward']} backward steps (max_frames={max_frames}); "
                 "the equations of every step are here."
             )
-        passes = {
-            m: [
-                {
-                    "title": f.title,
-                    "node": f.name,
-                    "equation": f.equation,
-                    "svg": slot.get((m, i)),
-                }
-                for i, f in enumerate(self.frame(m, i) for i in range(len(self._steps(m))))
-            ]
-            for m in MODES
-        }
+        passes = {}
+        for m in MODES:
+            frames = []
+            for i in range(len(self._steps(m))):
+                f = self.frame(m, i)
+                k = slot.get((m, i))
+                frames.append(
+                    {
+                        "title": f.title,
+                        "node": f.name,
+                        "equation": f.equation,
+                        "svg": k,
+                        "focus": None if k is None else diagrams[k].ids[f.node],
+                        "over": None if overview is None else overview.ids[f.node],
+                    }
+                )
+            passes[m] = frames
         data = {
             "start": self._mode,
             "passes": passes,
             "svgs": svgs,
+            "overview": over_svg,
+            "interval": _INTERVAL_MS,
+            "controls": _web("stepper-controls.html"),
+            "keys": "Keys: ← → step, Home / End first / last, space play / pause, "
+            "F / B forward / backward pass, + / − zoom. Drag to pan.",
+            "overviewHead": f"The whole graph ({len(self._order)} values); "
+            "the current node is filled purple:",
+            "zoom": _web("zoom.html"),
             "missing": "No diagram for this step (see the note below); its equation is exact.",
         }
-        payload = json.dumps(data, ensure_ascii=False)
-        for ch, esc in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
-            payload = payload.replace(ch, esc)  # nothing in the data can end the <script>
         uid = f"mgl-{uuid.uuid4().hex[:12]}"
-        name = html.escape(self._names[self.root])
+        name = escape(self._names[self.root])
         start = self.frame(self._mode, 0)  # drawn in the HTML too, for viewers without scripts
-        body = _FRAGMENT.format(
+        first = slot.get((self._mode, 0))
+        png = None
+        if first is not None:  # for viewers that run no scripts or strip inline SVG
+            try:
+                png = diagrams[first].pipe("png")
+            except (RuntimeError, OSError, ValueError):
+                png = None
+        body = fill(
+            "stepper.html",
             uid=uid,
-            css=_CSS,
-            title=html.escape(start.title),
-            counter=f"step 1 of {start.count}",
-            graph=svgs[slot[self._mode, 0]] if (self._mode, 0) in slot else "",
-            equation=html.escape(start.equation),
+            css=_web("figure.css") + _web("stepper.css"),
             head=f"Stepping through <b>{name}</b> = {_num(self.root.data)} "
-            f"· {len(self._names)} values",
-            note="<br>".join(html.escape(n) for n in notes),
-            data=payload,
-            js=_JS,
+            f"· {len(self._order)} values",
+            counter=f"step 1 of {start.count}",
+            title=escape(start.title),
+            equation=escape(start.equation),
+            static=static_png(png, f"graph of {self._names[self.root]}, first step"),
+            note="<br>".join(escape(n) for n in notes),
+            data=script_json(data),
+            viewjs=_web("view.js"),
+            js=_web("stepper.js"),
             global_keys="true" if not fragment else "false",
         )
         if fragment:
             return body
-        return _PAGE.format(title=f"Stepping through {name}", body=body)
+        return fill("page.html", title=f"Stepping through {name}", body=body)
 
 
 def _pass(mode: object) -> str:
     if mode not in MODES:
         raise ValueError(f"Stepper: mode must be 'forward' or 'backward', got {mode!r}")
     return mode
-
-
-def _umask() -> int:
-    mask = os.umask(0)  # reading the umask means setting it; put it straight back
-    os.umask(mask)
-    return mask
-
-
-class StepperWidget:
-    """The Jupyter UI of a :class:`Stepper`: Play, Previous, Next, a slider and a pass toggle.
-
-    Each frame shows the step's title, its diagram (drawn when first shown) and its equation
-    typeset from LaTeX. The controls are attributes (``next``, ``previous``, ``slider``,
-    ``toggle``, ``play``) and the shown content too (``title``, ``graph``, ``equation``), so
-    code can drive it; ``box`` is the whole widget.
-    """
-
-    def __init__(self, stepper: Stepper) -> None:
-        try:
-            import ipywidgets as w
-        except ImportError:
-            raise ImportError(
-                "Stepper.widget() needs ipywidgets (pip install ipywidgets); without it use "
-                "print(stepper) for a text walk-through or stepper.save_html(path) for a page"
-            ) from None
-        self.stepper = stepper
-        last = len(stepper.steps) - 1
-        self.toggle = w.ToggleButtons(
-            options=[("Forward pass", "forward"), ("Backward pass", "backward")],
-            value=stepper.mode,
-        )
-        self.play = w.Play(value=stepper.index, min=0, max=last, interval=_INTERVAL_MS)
-        self.previous = w.Button(description="Previous", icon="step-backward")
-        self.next = w.Button(description="Next", icon="step-forward")
-        self.slider = w.IntSlider(value=stepper.index, min=0, max=last, readout=False)
-        self.counter = w.Label()
-        self.title = w.HTML()
-        self.graph = w.HTML()
-        self.equation = w.HTMLMath()
-        controls = w.HBox([self.play, self.previous, self.next, self.slider, self.counter])
-        self.box = w.VBox([self.toggle, controls, self.title, self.graph, self.equation])
-        w.link((self.play, "value"), (self.slider, "value"))
-        self.slider.observe(self._on_index, names="value")
-        self.toggle.observe(self._on_mode, names="value")
-        self.previous.on_click(lambda _: self._go(-1))
-        self.next.on_click(lambda _: self._go(1))
-        self._show()
-
-    def _go(self, delta: int) -> None:
-        self.slider.value = max(0, min(self.slider.max, self.slider.value + delta))
-
-    def _on_index(self, change: dict[str, Any]) -> None:
-        self.stepper.index = change["new"]
-        self._show()
-
-    def _on_mode(self, change: dict[str, Any]) -> None:
-        self.stepper.mode = change["new"]
-        last = len(self.stepper.steps) - 1
-        self.slider.value = 0  # first, so it is in range of the new pass
-        self.slider.max = self.play.max = last
-        self._show()
-
-    def _show(self) -> None:
-        s = self.stepper
-        frame = s.frame()
-        try:
-            self.graph.value = f'<div style="overflow-x:auto">{s.svg()}</div>'
-        except (ImportError, RuntimeError, OSError, ValueError) as err:
-            self.graph.value = f"<p><i>No diagram: {html.escape(str(err))}</i></p>"
-        self.title.value = f"<b>{html.escape(frame.title)}</b>" + (
-            f"<br><small>{html.escape(frame.note)}</small>" if frame.note else ""
-        )
-        self.equation.value = f"$${frame.latex}$$"
-        self.counter.value = f"step {frame.index + 1} of {frame.count}"
-        self.previous.disabled = frame.index == 0
-        self.next.disabled = frame.index == frame.count - 1
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.box)  # type: ignore[no-untyped-call]
-
-
-_CSS = """
-.mgl-stepper{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;
- max-width:1120px;margin:0 auto;padding:18px 20px;outline:none}
-.mgl-head{font-size:18px;margin:0 0 12px}
-.mgl-bar{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin-bottom:10px}
-.mgl-stepper button{font:inherit;font-size:14px;padding:5px 12px;border:1px solid #d0d7de;
- border-radius:6px;background:#f6f8fa;color:#1f2328;cursor:pointer}
-.mgl-stepper button:hover:not(:disabled){background:#eaeef2}
-.mgl-stepper button[aria-pressed="true"]{background:#7c3aed;border-color:#7c3aed;color:#fff}
-.mgl-stepper button:disabled{opacity:.4;cursor:default}
-.mgl-passes{display:inline-flex;gap:0}
-.mgl-passes button:first-child{border-radius:6px 0 0 6px}
-.mgl-passes button:last-child{border-radius:0 6px 6px 0;margin-left:-1px}
-.mgl-slider{flex:1 1 160px;accent-color:#7c3aed}
-.mgl-counter{color:#57606a;font-variant-numeric:tabular-nums;min-width:100px}
-.mgl-title{font-weight:600;margin:6px 0 8px}
-.mgl-graph{border:1px solid #d0d7de;border-radius:8px;padding:10px;overflow:auto;
- background:#fff;text-align:center;min-height:80px}
-.mgl-graph svg{max-width:100%;height:auto}
-.mgl-equation{background:#f6f8fa;border:1px solid #eaeef2;border-radius:8px;padding:10px 14px;
- margin:10px 0;font:14px/1.6 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
- white-space:pre-wrap;overflow-x:auto}
-.mgl-note,.mgl-keys{color:#57606a;font-size:13px;margin:6px 0}
-"""
-
-_FRAGMENT = """<div class="mgl-stepper" id="{uid}" tabindex="0">
-<style>{css}</style>
-<div class="mgl-head">{head}</div>
-<div class="mgl-bar">
-<span class="mgl-passes"><button type="button" data-pass="forward">Forward pass</button\
-><button type="button" data-pass="backward">Backward pass</button></span>
-<button type="button" data-go="first" title="First step (Home)">« First</button>
-<button type="button" data-go="prev" title="Previous step (←)">◀ Previous</button>
-<button type="button" data-go="play" title="Play / pause (space)">▶ Play</button>
-<button type="button" data-go="next" title="Next step (→)">Next ▶</button>
-<button type="button" data-go="last" title="Last step (End)">Last »</button>
-<input type="range" class="mgl-slider" min="0" max="0" value="0" aria-label="step">
-<span class="mgl-counter">{counter}</span>
-</div>
-<div class="mgl-title">{title}</div>
-<div class="mgl-graph">{graph}</div>
-<pre class="mgl-equation">{equation}</pre>
-<p class="mgl-note">{note}</p>
-<p class="mgl-keys">Keys: ← → step, Home / End first / last, space play / pause, \
-F / B forward / backward pass.</p>
-<script type="application/json" class="mgl-data">{data}</script>
-<script>{js}(document.getElementById("{uid}"), {global_keys});</script>
-</div>"""
-
-_JS = """(function (root, globalKeys) {
-  var data = JSON.parse(root.querySelector(".mgl-data").textContent);
-  var mode = data.start, index = 0, timer = null;
-  function el(cls) { return root.querySelector("." + cls); }
-  var graph = el("mgl-graph"), eq = el("mgl-equation"), title = el("mgl-title");
-  var counter = el("mgl-counter"), slider = el("mgl-slider");
-  function btn(sel) { return root.querySelector("button[" + sel + "]"); }
-  function steps() { return data.passes[mode]; }
-  function show() {
-    var f = steps()[index], last = steps().length - 1;
-    title.textContent = f.title;
-    eq.textContent = f.equation;
-    if (f.svg === null) {
-      graph.innerHTML = "";
-      var p = document.createElement("p");
-      p.textContent = data.missing;
-      graph.appendChild(p);
-    } else {
-      graph.innerHTML = data.svgs[f.svg];
-    }
-    slider.max = last;
-    slider.value = index;
-    counter.textContent = "step " + (index + 1) + " of " + (last + 1);
-    root.dataset.mode = mode;
-    root.dataset.index = index;
-    root.dataset.node = f.node;
-    btn('data-pass="forward"').setAttribute("aria-pressed", mode === "forward");
-    btn('data-pass="backward"').setAttribute("aria-pressed", mode === "backward");
-    btn('data-go="first"').disabled = btn('data-go="prev"').disabled = index === 0;
-    btn('data-go="last"').disabled = btn('data-go="next"').disabled = index === last;
-    btn('data-go="play"').textContent = timer ? "Pause" : "▶ Play";
-  }
-  function go(i) { index = Math.max(0, Math.min(steps().length - 1, i)); show(); }
-  function stop() { clearInterval(timer); timer = null; show(); }
-  function play() {
-    if (timer) { stop(); return; }
-    if (index === steps().length - 1) { index = 0; }
-    timer = setInterval(function () {
-      if (index >= steps().length - 1) { stop(); } else { go(index + 1); }
-    }, INTERVAL);
-    show();
-  }
-  function pass(m) { if (timer) { stop(); } mode = m; go(0); }
-  var actions = {
-    first: function () { go(0); }, prev: function () { go(index - 1); },
-    next: function () { go(index + 1); }, last: function () { go(steps().length - 1); },
-    play: play
-  };
-  root.addEventListener("click", function (e) {
-    var b = e.target.closest("button");
-    if (!b || !root.contains(b)) { return; }
-    if (b.dataset.pass) { pass(b.dataset.pass); }
-    if (b.dataset.go) { actions[b.dataset.go](); }
-  });
-  slider.addEventListener("input", function () { go(Number(slider.value)); });
-  var keys = {
-    ArrowRight: actions.next, ArrowDown: actions.next, ArrowLeft: actions.prev,
-    ArrowUp: actions.prev, Home: actions.first, End: actions.last, " ": play,
-    f: function () { pass("forward"); }, b: function () { pass("backward"); }
-  };
-  (globalKeys ? document : root).addEventListener("keydown", function (e) {
-    var t = e.target, key = keys[e.key];
-    if (!key || e.altKey || e.ctrlKey || e.metaKey || t === slider) { return; }
-    if (t.tagName === "BUTTON" && (e.key === " " || e.key === "Enter")) { return; }
-    e.preventDefault();
-    key();
-  });
-  show();
-})""".replace("INTERVAL", str(_INTERVAL_MS))
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-</head>
-<body style="margin:0;background:#ffffff">
-{body}
-</body>
-</html>
-"""

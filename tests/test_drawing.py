@@ -6,6 +6,7 @@ import itertools
 import math
 import random
 import re
+import sys
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -15,11 +16,13 @@ from conftest import require_tool
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from micrograd_like import drawing
+from micrograd_like import dotwriter, views
 from micrograd_like.checking import KINK, MISMATCH, OK, check_graph
-from micrograd_like.drawing import LABEL_LIMIT, draw_dot, render_svgs
+from micrograd_like.dotwriter import DotGraph, render
+from micrograd_like.drawing import LABEL_LIMIT, Diagram, DotNotFound, draw_dot, render_svgs
 from micrograd_like.engine import Value, topological_order
 from micrograd_like.functional import dot, vsum
+from micrograd_like.stepper import Stepper
 from micrograd_like.testing import temporary_op
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -136,7 +139,7 @@ def big_mlp() -> tuple[Value, list[Value]]:
 def test_neuron_nodes_edges_and_labels_in_dot_and_svg() -> None:
     o, params = neuron()
     g = draw_dot(o, parameters=params)
-    assert isinstance(g, graphviz.Digraph)
+    assert isinstance(g, Diagram)
     names = dot_nodes(g)
     values = [n for n in names if n.startswith("v")]
     ops = [n for n in names if n.startswith("o")]
@@ -176,11 +179,13 @@ def test_parents_keep_argument_order() -> None:
     g = draw_dot(out)
     names = {v.label: f"v{i}" for i, v in enumerate(topological_order(out))}
     into_op = [(a, label) for a, head, label in dot_edges(g) if head.startswith("o")]
-    assert into_op == [(names[r], r) for r in ("w1", "w2", "x1", "x2", "b")]
+    roles = ("w.0", "w.1", "x.0", "x.1", "b")  # as nn names a neuron's weights
+    labels = ("w1", "w2", "x1", "x2", "b")
+    assert into_op == [(names[r], role) for r, role in zip(labels, roles, strict=True)]
     # the rendered edges carry the same role labels
     svg = render_svg(g)
     edge_labels = [texts(el) for el in svg.iter(f"{SVG}g") if el.get("class") == "edge"]
-    assert sorted(t[0] for t in edge_labels if t) == ["b", "w1", "w2", "x1", "x2"]
+    assert sorted(t[0] for t in edge_labels if t) == ["b", "w.0", "w.1", "x.0", "x.1"]
 
 
 def test_non_commutative_and_nary_ops_number_their_inputs() -> None:
@@ -426,8 +431,10 @@ def test_lone_surrogate_and_long_labels() -> None:
 def test_the_label_check_catches_an_unescaped_label() -> None:
     # a deliberately wrong drawing: the label pasted into an HTML label without escaping
     # loses its backslash sequence to Graphviz's \N (node name) substitution
-    g = graphviz.Digraph()
-    g.node("v0", "<<TABLE><TR><TD>a\\Nb</TD><TD>data 1</TD><TD>grad 0</TD></TR></TABLE>>")
+    g = Diagram(
+        "digraph { v0 [label=<<TABLE><TR><TD>a\\Nb</TD><TD>data 1</TD><TD>grad 0</TD></TR>"
+        "</TABLE>>] }"
+    )
     assert label_texts(g) != shown_lines("a\\Nb")
 
 
@@ -588,7 +595,7 @@ def test_a_part_of_a_huge_graph_is_drawn_without_walking_it(
     loss, _ = big_mlp
     part = around(loss, 40)
 
-    walk = drawing.topological_order
+    walk = views.topological_order
 
     def refuse(root: Value, within: Any = None) -> list[Value]:
         # only a walk restricted to the part is allowed
@@ -596,7 +603,7 @@ def test_a_part_of_a_huge_graph_is_drawn_without_walking_it(
             raise AssertionError("draw_dot walked the whole graph")
         return walk(root, within=within)
 
-    monkeypatch.setattr(drawing, "topological_order", refuse)
+    monkeypatch.setattr(views, "topological_order", refuse)
     g = draw_dot(loss, nodes=part, highlight=part[5], names={loss: "L"})
     assert len([n for n in dot_nodes(g) if n.startswith("v")]) == 40
     assert "collapsed" not in g.source and "⋯" in g.source
@@ -651,7 +658,7 @@ def test_render_svgs_renders_many_diagrams_for_a_page() -> None:
         names = [el.findtext("title") for el in root.iter("g") if el.get("class") == "node"]
         assert len([n for n in names if n and n.startswith("v")]) == boxes
     assert render_svgs([]) == []
-    with pytest.raises(TypeError, match=r"diagrams\[0\] must be a graphviz\.Digraph"):
+    with pytest.raises(TypeError, match=r"diagrams\[0\] must be a Diagram"):
         render_svgs(["digraph {}"])  # type: ignore[list-item]
 
 
@@ -673,11 +680,127 @@ def test_without_dot_the_graph_is_built_and_rendering_says_how_to_install(
     g = draw_dot(o)
     assert "digraph" in g.source
     hint = "sudo apt-get install graphviz"
+    with pytest.raises(DotNotFound, match=hint):
+        g.pipe(format="svg")
+    with pytest.raises(DotNotFound, match=hint):
+        g.render(outfile=tmp_path / "x.png")
+    with pytest.raises(DotNotFound, match=hint):
+        g._repr_mimebundle_()  # what Jupyter calls to show it inline
+    with pytest.raises(DotNotFound, match=hint):
+        render_svgs([g])
+    # code written for the graphviz package still catches its own exception type
     with pytest.raises(graphviz.ExecutableNotFound, match=hint):
         g.pipe(format="svg")
-    with pytest.raises(graphviz.ExecutableNotFound, match=hint):
-        g.render(outfile=tmp_path / "x.png")
-    with pytest.raises(graphviz.ExecutableNotFound, match=hint):
-        g._repr_mimebundle_()  # what Jupyter calls to show it inline
-    with pytest.raises(graphviz.ExecutableNotFound, match=hint):
-        render_svgs([g])
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_dot_text_needs_neither_the_graphviz_package_nor_dot(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what a browser (Pyodide) has: no graphviz package, no dot program
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz now fails
+    monkeypatch.setattr(dotwriter, "_not_found_class", dotwriter._not_found_class.__wrapped__)
+    o, params = neuron()
+    source = draw_dot(o, parameters=params, highlight=[o]).source
+    assert source.startswith("digraph micrograd_like {\n") and source.endswith("}\n")
+    assert len(re.findall(r"^\tv\d+ \[", source, flags=re.M)) == 10
+    with pytest.raises(DotNotFound, match="sudo apt-get install graphviz") as info:
+        draw_dot(o).pipe()
+    assert type(info.value) is DotNotFound
+    steps = Stepper(o)
+    assert "<B>o</B>" in steps.dot("backward", 0) and steps.frame("backward", 1).equation
+
+
+def test_dot_text_is_what_graphviz_reads_and_renders_the_same(tmp_path: Any) -> None:
+    # our DOT writer against dot itself: the same nodes, edges and texts as the reference
+    # graphviz package writes for the same statements
+    require_tool("dot")
+    o, params = neuron()
+    ours = draw_dot(o, parameters=params, highlight=[o.parents[0]])
+    reference = graphviz.Source(ours.source)
+    assert ET.tostring(render_svg(ours)) == ET.tostring(
+        ET.fromstring(reference.pipe(format="svg", encoding="utf-8"))
+    )
+    assert DotGraph("g").source == "digraph g {\n}\n"
+    odd = DotGraph("my graph")
+    odd.node("a b", 'say "hi"', tooltip="back\\", color="#fff", width="0.3")
+    odd.edge("node", "2x", label="<<B>x</B>>")
+    assert odd.source.split("\n")[1:3] == [
+        '\t"a b" [label="say \\"hi\\"" color="#fff" tooltip="back\\\\" width=0.3]',
+        '\t"node" -> "2x" [label=<<B>x</B>>]',
+    ]
+    ET.fromstring(render(odd.source, "svg").decode())  # and dot accepts it
+
+
+# ----------------------------------------------------------------------------- opened neurons
+
+
+def fused_neuron() -> tuple[Value, list[Value]]:
+    """tanh(w.0 x.0 + w.1 x.1 + b) as nn computes it: one dot node, named as nn names them."""
+    ws = [Value(-3.0, label="w.0"), Value(1.5, label="w.1")]
+    xs = [Value(2.0, label="x.0"), Value(0.5, label="x.1")]
+    b = Value(6.8813735870195432, label="b")
+    out = dot(ws, xs, b).tanh()
+    out.label = "out"
+    out.backward()
+    return out, [*ws, b]
+
+
+def test_expand_opens_a_neuron_into_products_sum_and_bias() -> None:
+    out, params = fused_neuron()
+    fused = draw_dot(out, parameters=params)
+    opened = draw_dot(out, parameters=params, expand=True)
+    count = {
+        name: (
+            len([n for n in dot_nodes(g) if n.startswith("v")]),
+            len([n for n in dot_nodes(g) if n.startswith("o")]),
+            len(dot_edges(g)),
+        )
+        for name, g in (("fused", fused), ("opened", opened))
+    }
+    # fused: 5 leaves, dot, tanh; 2 ops; 2 op->value + 5 + 1 inputs
+    assert count["fused"] == (7, 2, 8)
+    # opened: + 2 products and their sum; ops *, *, Σ, +, tanh; 5 op->value + 4 + 2 + 2 + 1
+    assert count["opened"] == (10, 5, 14)
+    roles = sorted(label for _, _, label in dot_edges(opened) if label)
+    assert roles == ["b", "w.0", "w.1", "x.0", "x.1"]  # the names nn gives the weights
+    svg = render_svg(opened)
+    ops = sorted(texts(el)[0] for name, el in svg_nodes(svg).items() if name.startswith("o"))
+    assert ops == ["*", "*", "+", "tanh", "Σ"]
+    products = [t for el in svg_nodes(svg).values() for t in texts(el) if t == "data -6"]
+    assert products  # w.0 * x.0 = -6, its own box
+    dot_node = out.parents[0]
+    # the shown-only boxes carry d out / d product = d out / d dot
+    grads = [t for el in svg_nodes(svg).values() for t in texts(el) if t.startswith("grad ")]
+    # dot, the sum, the two products, and b (d dot / d b = 1)
+    assert grads.count(f"grad {dot_node.grad:.4g}") == 5
+
+
+def test_expand_leaves_other_graphs_and_reused_inputs_alone() -> None:
+    o, _ = neuron()  # no dot node: nothing to open
+    assert draw_dot(o, expand=True).source == draw_dot(o).source
+    x = Value(2.0, label="x")
+    same = dot([x, x], [x, Value(1.0)])  # an input used twice stays fused (exact replay)
+    assert "w·x+b" in draw_dot(same, expand=True).source
+    with pytest.raises(TypeError, match="draw_dot: expand"):
+        draw_dot(o, expand="yes")  # type: ignore[arg-type]
+
+
+def test_render_writes_files_atomically_and_checks_its_arguments(tmp_path: Any) -> None:
+    require_tool("dot")
+    o, _ = neuron()
+    g = draw_dot(o)
+    assert g.render(tmp_path / "n", format="svg") == str(tmp_path / "n.svg")
+    assert (tmp_path / "n").read_text().startswith("digraph")  # the DOT text beside it
+    assert g.save(tmp_path / "n.png").read_bytes().startswith(b"\x89PNG")
+    g.render(tmp_path / "m", cleanup=True)
+    assert not (tmp_path / "m").exists() and (tmp_path / "m.svg").exists()
+    with pytest.raises(TypeError, match=r"Diagram\.render: give outfile="):
+        g.render()
+    with pytest.raises(TypeError, match=r"Diagram\.render: outfile must be a str"):
+        g.render(outfile=3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="format 'gif2' is not one Graphviz renders"):
+        g.save(tmp_path / "x.gif2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.svg", "n", "n.png", "n.svg"]
+    assert repr(g).startswith("<Diagram of o (10 values): .source is its DOT text")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import math
+import random
 import re
 import sys
 from typing import Any
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 from micrograd_like import backprop, stepping
 from micrograd_like.backprop import StepRecord, topological_order
 from micrograd_like.engine import Value
-from micrograd_like.functional import vsum
+from micrograd_like.functional import dot, vsum
 from micrograd_like.ops import Op
 from micrograd_like.stepper import Stepper
 from micrograd_like.stepping import (
@@ -116,8 +118,8 @@ def test_hand_example_equations() -> None:
     L.label = "L"
     steps = trace_backward(L)
     assert [s.name for s in steps] == ["L", "L", "c"]
-    assert steps[0].equation == "dL/dL = 1.0000"
-    assert steps[0].latex == r"\frac{\partial L}{\partial L} = 1.0000"
+    assert steps[0].equation == "dL/dL = 1.0000   (the seed: L with respect to itself)"
+    assert steps[0].latex == r"\frac{\partial L}{\partial L} = 1.0000 \quad \text{(the seed)}"
     assert steps[2].grad == 1.0
     assert steps[2].equation.split("\n") == [
         "dL/da += dL/dc * dc/da = 1.0000 * -3.0000 = -3.0000   [dL/da: 0.0000 -> -3.0000]",
@@ -168,7 +170,7 @@ def test_nary_writes_one_line_per_parent_and_seed_scales() -> None:
     s = vsum(xs)
     s.label = "s"
     steps = trace_backward(s, grad=2.5)
-    assert steps[0].grad == 2.5 and steps[0].equation == "ds/ds = 2.5000"
+    assert steps[0].grad == 2.5 and steps[0].equation.startswith("ds/ds = 2.5000   (the seed")
     lines = steps[1].equation.split("\n")
     assert len(lines) == 3 and all(" = 2.5000 * 1.0000 = 2.5000" in line for line in lines)
     assert [line.split(" ")[0] for line in lines] == ["ds/dx1", "ds/dx2", "ds/dx3"]
@@ -177,7 +179,7 @@ def test_nary_writes_one_line_per_parent_and_seed_scales() -> None:
 def test_leaf_root_is_one_seed_step() -> None:
     x = Value(4.0, label="x")
     (step,) = trace_backward(x)
-    assert step.is_seed and step.equation == "dx/dx = 1.0000" and step.updates == ()
+    assert step.is_seed and step.equation.startswith("dx/dx = 1.0000") and step.updates == ()
     (fstep,) = trace_forward(x)
     assert fstep.is_leaf and fstep.equation == "x = 4.0000" and fstep.inputs == ()
     assert gradients_at([step], 0) == {x: 1.0}
@@ -190,10 +192,12 @@ def test_generated_names_are_stable_and_labels_win() -> None:
 
     first, second = build(), build()
     assert list(node_names(first).values()) == list(node_names(second).values())
-    assert list(node_names(first).values()) == ["a", "n1", "n2", "n3", "n4"]
+    # unlabelled values are named by what they are: a constant by its value, a result by
+    # its op and inputs (never n27)
+    assert list(node_names(first).values()) == ["a", "3", "a*3", "tanh(a*3)", "tanh(a*3)+a"]
     eqs = [s.equation for s in trace_backward(first)]
     assert eqs == [s.equation for s in trace_backward(second)]
-    assert eqs[0] == "dn4/dn4 = 1.0000"
+    assert eqs[0].startswith("d(tanh(a*3)+a)/d(tanh(a*3)+a) = 1.0000")
 
 
 def test_odd_labels_are_bracketed_in_text_and_escaped_in_latex() -> None:
@@ -210,10 +214,9 @@ def test_numbers_use_scientific_notation_outside_everyday_magnitudes() -> None:
     y = x * 1e9
     y.label = "y"
     step = trace_forward(y)[-1]
-    assert step.equation == "y = x * n1 = 1.0000e-07 * 1.0000e+09 = 100.0000"
-    assert (
-        step.latex
-        == r"y = x \cdot \mathrm{n1} = 1.0000 \times 10^{-7} \cdot 1.0000 \times 10^{9} = 100.0000"
+    assert step.equation == "y = x * 1e+09 = 1.0000e-07 * 1.0000e+09 = 100.0000"
+    assert step.latex == (
+        r"y = x \cdot \mathrm{1e+09} = 1.0000 \times 10^{-7} \cdot 1.0000 \times 10^{9} = 100.0000"
     )
 
 
@@ -221,9 +224,9 @@ def test_an_op_symbol_never_hides_a_param() -> None:
     # a custom unary op with a symbol and a param is written as a call, keeping the param
     shift = Op("shift", 1, lambda x, c: x + c, lambda m, g, out, x, c: (g,), symbol="⊕")
     y = Value.apply(shift.bind(2.0), Value(1.0, label="x"))
-    assert trace_forward(y)[-1].equation == "n1 = shift(x; 2) = shift(1.0000; 2) = 3.0000"
+    assert trace_forward(y)[-1].equation == "shift(x;2) = shift(x; 2) = shift(1.0000; 2) = 3.0000"
     neg = Op("flip", 1, lambda x: -x, lambda m, g, out, x: (-g,), symbol="~")
-    assert trace_forward(Value.apply(neg, Value(1.0, label="x")))[-1].equation.startswith("n1 = ~x")
+    assert trace_forward(Value.apply(neg, Value(1.0, label="x")))[-1].equation.startswith("~x = ~x")
 
 
 def test_gradients_at_shows_only_what_the_pass_reached() -> None:
@@ -278,7 +281,12 @@ def test_bad_seed_is_rejected() -> None:
 @settings(max_examples=30)
 def test_forward_is_the_evaluation_order(root: Value) -> None:
     steps = trace_forward(root)
-    assert [s.node for s in steps] == topological_order(root)
+    assert sorted(map(id, (s.node for s in steps))) == sorted(map(id, topological_order(root)))
+    leaves = [i for i, s in enumerate(steps) if s.is_leaf]
+    assert leaves == list(range(len(leaves)))  # from the inputs: every leaf comes first
+    assert [s.node for s in trace_forward(root, skip_leaves=True)] == [
+        s.node for s in steps if not s.is_leaf
+    ]
     seen: set[int] = set()
     for s in steps:
         assert s.value == s.node.data and s.inputs == s.node.parents
@@ -295,17 +303,18 @@ def test_forward_equations() -> None:
     d.label = "d"
     eqs = [s.equation for s in trace_forward(d.leaky_relu(0.1))]
     assert eqs[2] == "c = a * b = 2.0000 * -3.0000 = -6.0000"
-    assert eqs[3] == "n3 = -c = -(-6.0000) = 6.0000"
-    assert eqs[4] == "d = n3 ** 2 = 6.0000 ** 2 = 36.0000"
-    assert eqs[5] == "n5 = leaky_relu(d; 0.1) = leaky_relu(36.0000; 0.1) = 36.0000"
-    assert trace_forward(d)[4].latex == r"d = {\mathrm{n3}}^{2} = {6.0000}^{2} = 36.0000"
+    assert eqs[3] == "-c = -c = -(-6.0000) = 6.0000"
+    assert eqs[4] == "d = (-c) ** 2 = 6.0000 ** 2 = 36.0000"
+    assert eqs[5] == "leaky_relu(d;0.1) = leaky_relu(d; 0.1) = leaky_relu(36.0000; 0.1) = 36.0000"
+    assert trace_forward(d)[4].latex == r"d = {\mathrm{-c}}^{2} = {6.0000}^{2} = 36.0000"
 
 
 def test_forward_caps_long_argument_lists() -> None:
     s = vsum([Value(1.0) for _ in range(20)])
     eq = trace_forward(s)[-1].equation
     names = eq.split(" = ")[1]
-    assert names.count(",") == 7 and names.endswith("n6, … 13 more)")
+    assert names.count(",") == 7 and names.endswith("1#7, … 13 more)")
+    assert eq.startswith("sum#1 = sum(1, 1#2, ")  # a name never repeats another
 
 
 # --------------------------------------------------------------------------- the Stepper
@@ -330,18 +339,19 @@ def example() -> tuple[Value, dict[str, Value]]:
 def test_stepper_positions_and_frames() -> None:
     L, v = example()
     s = Stepper(L)
-    assert (s.mode, s.index, len(s.forward), len(s.backward)) == ("backward", 0, 7, 4)
-    assert s.frame().title.startswith("Backward step 1 of 4 · seed: L")
+    assert (s.mode, s.index, len(s.forward), len(s.backward)) == ("backward", 0, 3, 4)
+    assert len(Stepper(L, skip_leaves=False).forward) == 7
+    assert s.frame().title.startswith("Backward step 1 of 4 · the seed: L, the output")
     assert s.next().name == "L" and s.next().name == "e" and s.next().name == "c"
     assert s.next().index == 3  # stays on the last step
     assert s.previous().node is v["e"]
     s.mode = "forward"
-    assert s.index == 0 and s.frame().equation == "a = 2.0000"
+    assert s.index == 0 and s.frame().equation == "c = a * b = 2.0000 * -3.0000 = -6.0000"
     s.index = 2
-    assert s.frame().equation == "c = a * b = 2.0000 * -3.0000 = -6.0000"
+    assert s.frame().equation == "L = e * f = 4.0000 * -2.0000 = -8.0000"
     assert s.frame("backward").index == 0 and s.frame("backward", 3).name == "c"
-    with pytest.raises(IndexError, match=r"step 7 is out of range 0\.\.6"):
-        s.index = 7
+    with pytest.raises(IndexError, match=r"step 3 is out of range 0\.\.2"):
+        s.index = 3
     with pytest.raises(ValueError, match="mode must be"):
         s.mode = "sideways"
     with pytest.raises(ValueError, match="max_nodes"):
@@ -353,10 +363,10 @@ def test_stepper_text_walk_through() -> None:
     s = Stepper(L)
     text = s.text()
     assert text == str(s) and text in repr(s)
-    assert repr(s).startswith("Stepper(L = -8.0000: 7 values, 7 forward steps, 4 backward steps)")
+    assert repr(s).startswith("Stepper(L = -8.0000: 7 values, 3 forward steps, 4 backward steps)")
     assert "    dL/da += dL/dc * dc/da = -2.0000 * -3.0000 = 6.0000" in text
-    assert "Forward step 3 of 7 · c (mul)\n    c = a * b" in text
-    assert "… 5 more steps" in s.text(max_steps=2)
+    assert "Forward step 1 of 3 · c (mul) is computed from its inputs\n    c = a * b" in text
+    assert "… 2 more steps" in s.text(max_steps=2)
 
 
 def test_diagrams_show_trace_names_and_a_window_of_a_large_graph() -> None:
@@ -369,11 +379,13 @@ def test_diagrams_show_trace_names_and_a_window_of_a_large_graph() -> None:
     source = s.digraph("backward", 10).source
     step = s.backward[10]
     assert f"<B>{names[step.node]}</B>" in source or f"<B>{names[step.node]} ⋯</B>" in source
-    assert source.count(" ⋯</B>") >= 1 and "inputs not drawn" in source  # cut inputs marked
-    assert len(re.findall(r"^\tv\d+ \[", source, flags=re.M)) == 20  # min(max_nodes, 30)
+    assert source.count(" ⋯</B>") >= 1  # cut inputs marked (the stepper's note explains it)
+    drawn = len(re.findall(r"^\tv\d+ \[", source, flags=re.M))
+    assert 3 <= drawn <= 15  # the neighbourhood: inputs, consumers, the way to the output
     assert x.label == "x" and all(not u.label for u in topological_order(v) if u is not x)
-    small = Stepper(v, max_nodes=1000).digraph("forward", 3).source
-    assert "⋯" not in small and "<B>n3</B>" in small  # drawn whole: nothing cut
+    assert s.overview() is not None and "more than" not in s.frame().note
+    small = Stepper(x.tanh() + x, max_nodes=1000)
+    assert small.overview() is None and "⋯" not in small.dot("forward", 0)  # drawn whole
 
 
 def test_stepper_changes_no_grad() -> None:
@@ -391,7 +403,7 @@ def test_widget_steps_and_shows_the_frame() -> None:
     L, _ = example()
     w = Stepper(L).widget()
     assert w.counter.value == "step 1 of 4" and w.previous.disabled and not w.next.disabled
-    assert w.equation.value == r"$$\frac{\partial L}{\partial L} = 1.0000$$"
+    assert w.equation.value == r"$$\frac{\partial L}{\partial L} = 1.0000 \quad \text{(the seed)}$$"
     w.next.click()
     w.next.click()
     assert w.stepper.index == 2 and w.slider.value == 2 and w.play.value == 2
@@ -404,12 +416,15 @@ def test_widget_steps_and_shows_the_frame() -> None:
     w.next.click()  # already at the end
     assert w.slider.value == 3 and w.next.disabled and "grad -4" in html.unescape(w.graph.value)
     w.toggle.value = "forward"
-    assert (w.stepper.mode, w.slider.value, w.slider.max, w.play.max) == ("forward", 0, 6, 6)
+    assert (w.stepper.mode, w.slider.value, w.slider.max, w.play.max) == ("forward", 0, 2, 2)
+    assert "c = a \\cdot b" in w.equation.value  # leaves are given: the first step is c
+    svg = html.unescape(w.graph.value)
+    assert ">grad " not in svg and svg.count("data —") == 2  # e and L are not computed yet
     w.play.value = 2  # Play drives the slider
-    assert w.stepper.index == 2 and "c = a \\cdot b" in w.equation.value
-    assert ">grad " not in w.graph.value  # the forward pass shows no gradients
+    assert w.stepper.index == 2 and "L = e \\cdot f" in w.equation.value
+    assert "data —" not in html.unescape(w.graph.value)
     w.previous.click()
-    assert w.counter.value == "step 2 of 7"
+    assert w.counter.value == "step 2 of 3"
 
 
 def test_widget_on_a_leaf_and_on_a_large_graph() -> None:
@@ -423,8 +438,10 @@ def test_widget_on_a_leaf_and_on_a_large_graph() -> None:
     s = Stepper(v, max_nodes=20)
     w = s.widget()
     w.slider.value = 250
-    assert "more than max_nodes=20" in w.title.value
-    assert w.graph.value.count('class="node"') < 60  # a window, not the 900-value graph
+    assert "too many to read at once" in w.title.value
+    main, overview = w.graph.value.split('class="mgl-overview"')
+    assert main.count('class="node"') < 40  # a neighbourhood, not the 900-value graph
+    assert overview.count('class="node mgl-here"') == 1  # the whole graph, node filled
 
 
 def test_widget_without_graphviz_dot_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -436,30 +453,29 @@ def test_widget_without_graphviz_dot_says_so(monkeypatch: pytest.MonkeyPatch) ->
     assert r"\partial L}{\partial L} = 1.0000" in w.equation.value
 
 
-def test_text_fallback_without_ipywidgets(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_without_ipywidgets_the_widget_says_what_to_use(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets now fails
     L, _ = example()
-    s = Stepper(L)
     with pytest.raises(ImportError, match=r"needs ipywidgets.*print\(stepper\)"):
-        s.widget()
-    s._ipython_display_()  # outside a kernel: the text walk-through
-    assert "dL/da += dL/dc * dc/da" in capsys.readouterr().out
-
-    import IPython
-    import IPython.display
-
-    shown: list[Any] = []
-    monkeypatch.setattr(IPython, "get_ipython", lambda: type("Shell", (), {"kernel": object()})())
-    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
-    s._ipython_display_()  # in a kernel without ipywidgets: the page's own controls
-    ((bundle, kw),) = shown
-    assert kw == {"raw": True} and "mgl-stepper" in bundle["text/html"]
-    assert bundle["text/plain"] == repr(s)
+        Stepper(L).widget()
 
 
-def test_in_a_real_kernel_it_displays_the_widget() -> None:
+def test_the_notebook_output_is_the_player_with_static_copies() -> None:
+    require_tool("dot")
+    L, _ = example()
+    s = Stepper(L)
+    bundle = s._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html", "image/png", "image/svg+xml"}
+    assert bundle["text/plain"] == repr(s) and "dL/da += dL/dc * dc/da" in bundle["text/plain"]
+    assert "mgl-stepper" in bundle["text/html"] and "mgl-data" in bundle["text/html"]
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
+    assert bundle["image/svg+xml"].startswith("<svg") and "#7c3aed" in bundle["image/svg+xml"]
+    assert 'class="mgl-static" src="data:image/png;base64,' in bundle["text/html"]
+
+
+def test_in_a_real_kernel_it_displays_the_player_not_a_widget_model() -> None:
+    # a widget's output is only a model id, which a saved notebook cannot show again
+    # ("model not found"); the player carries its frames in the output itself
     nbformat = require_module("nbformat")
     require_module("nbclient")
     require_module("ipykernel")
@@ -472,15 +488,12 @@ def test_in_a_real_kernel_it_displays_the_widget() -> None:
         "a = Value(2.0, label='a'); L = a * a; L.label = 'L'\n"
         "Stepper(L)"
     )
-    blocked = "import sys; sys.modules['ipywidgets'] = None\n" + code
-    nb = nbformat.v4.new_notebook(  # type: ignore[attr-defined]
-        cells=[nbformat.v4.new_code_cell(code), nbformat.v4.new_code_cell(blocked)]  # type: ignore[attr-defined]
-    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])  # type: ignore[attr-defined]
     NotebookClient(nb, timeout=60, kernel_name="python3").execute()
-    with_widgets, without = (cell.outputs[0]["data"] for cell in nb.cells)
-    assert "application/vnd.jupyter.widget-view+json" in with_widgets
-    assert "mgl-stepper" in without["text/html"]
-    assert "dL/da += dL/dL * dL/da" in without["text/plain"]
+    (output,) = nb.cells[0].outputs
+    assert "application/vnd.jupyter.widget-view+json" not in output["data"]
+    assert "mgl-stepper" in output["data"]["text/html"] and "image/png" in output["data"]
+    assert "dL/da += dL/dL * dL/da" in output["data"]["text/plain"]
 
 
 def test_trace_follows_backward_where_a_zero_gradient_meets_an_infinite_rule() -> None:
@@ -495,3 +508,83 @@ def test_trace_follows_backward_where_a_zero_gradient_meets_an_infinite_rule() -
     sqrt_step = next(s for s in steps if s.node.op == "sqrt")
     assert math.isnan(sqrt_step.updates[0].local)
     assert sqrt_step.updates[0].contribution == 0.0
+
+
+def test_op_symbols_and_names_are_tex_escaped_like_labels() -> None:
+    # a custom op's symbol and name are data too: no TeX command of theirs reaches MathJax
+    evil = r"\href{javascript:alert(1)}{x}"
+    binary = Op("my_op", 2, lambda a, b: a, lambda m, g, out, a, b: (g, 0.0), symbol=evil)
+    unary = Op("u", 1, lambda a: a, lambda m, g, out, a: (g,), symbol=evil)
+    call = Op("a{b}", 3, lambda a, b, c: a, lambda m, g, out, a, b, c: (g, 0.0, 0.0))
+    x, y = Value(1.0, label="x"), Value(2.0, label="y")
+    for out in (Value.apply(binary, x, y), Value.apply(unary, x), Value.apply(call, x, y, x)):
+        latex = trace_forward(out)[-1].latex + trace_backward(out)[-1].latex
+        assert r"\href" not in latex and not re.search(r"(?<!\\)\{javascript", latex)
+        assert r"\backslash" in latex or r"a\{b\}" in latex
+
+
+# --------------------------------------------------------------------------- opened neurons
+
+
+def mlp_loss(seed: int) -> tuple[Value, list[Value]]:
+    from micrograd_like.losses import mse
+    from micrograd_like.nn import MLP
+
+    model = MLP(3, [4, 4, 1], rng=seed)
+    rng = random.Random(seed)
+    xs = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(2)]
+    loss = mse([model.scalar(x) for x in xs], [1.0, -1.0])
+    return loss, model.parameters()
+
+
+@given(st.integers(0, 10_000))
+@settings(max_examples=20)
+def test_opened_neurons_step_one_product_at_a_time_and_reproduce_backward(seed: int) -> None:
+    loss, _ = mlp_loss(seed)
+    fused, opened = trace_backward(loss), trace_backward(loss, expand=True)
+    dots = [v for v in topological_order(loss) if v.op == "dot"]
+    # each neuron of k inputs: its own step becomes out = sum + b, the sum, and k products
+    extra = sum(1 + (len(d.parents) - 1) // 2 for d in dots)
+    assert len(opened) == len(fused) + extra
+    real = set(topological_order(loss))
+    products = [s for s in opened if s.op == "mul" and s.node not in real]
+    assert all(len(s.updates) == 2 for s in products)  # the chain rule per product: w and x
+    assert [u.name.rsplit(".", 2)[-2] for s in products for u in s.updates[:1]] == ["w"] * len(
+        products
+    )
+    loss.backward()
+    final = gradients_at(opened, len(opened) - 1)
+    for v in topological_order(loss):  # every real node: bit for bit what backward() gives
+        assert same(final[v], v.grad), (v, final[v], v.grad)
+    for step in opened[1:]:
+        for u in step.updates:
+            assert same(u.after, u.before + u.contribution)
+
+
+def test_an_opened_neuron_reads_like_the_lecture() -> None:
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2, b = (
+        Value(-3.0, label="w1"),
+        Value(1.0, label="w2"),
+        Value(6.8813735870195432, label="b"),
+    )
+    n = dot([w1, w2], [x1, x2], b)
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    steps = trace_backward(o, expand=True)
+    assert [s.name for s in steps] == ["o", "o", "n", "w1*x1+w2*x2", "w1*x1", "w2*x2"]
+    assert steps[4].equation.split("\n")[0] == (
+        "do/dw1 += do/d(w1*x1) * d(w1*x1)/dw1 = 0.5000 * 2.0000 = 1.0000"
+        "   [do/dw1: 0.0000 -> 1.0000]"
+    )
+    forward = [s.equation for s in trace_forward(o, expand=True, skip_leaves=True)]
+    assert forward == [
+        "w1*x1 = w1 * x1 = -3.0000 * 2.0000 = -6.0000",
+        "w2*x2 = w2 * x2 = 1.0000 * 0.0000 = 0.0000",
+        "w1*x1+w2*x2 = sum(w1*x1, w2*x2) = sum(-6.0000, 0.0000) = -6.0000",
+        "n = w1*x1+w2*x2 + b = -6.0000 + 6.8814 = 0.8814",
+        "o = tanh(n) = tanh(0.8814) = 0.7071",
+    ]
+    s = Stepper(o, expand=True)
+    assert len(s.backward) == 6 and "w.0" in s.dot("backward", 4)  # edge roles agree
