@@ -1,4 +1,4 @@
-"""Graph diagrams: ``draw_dot`` draws a value's computation graph as a Graphviz ``Digraph``.
+"""Graph diagrams: ``draw_dot`` draws a value's computation graph as a :class:`Diagram`.
 
 Every value is a box (label, data, grad) and every op a small node between its inputs and its
 output, as in micrograd's notebook. Labels are data, never DOT: they go into HTML-like labels
@@ -7,39 +7,42 @@ cannot carry. A graph with more than ``max_nodes`` values is drawn collapsed: va
 grouped by depth and op (and leaves by the dotted names that ``nn`` gives parameters), and
 each group is one box saying how many values it holds. ``nodes=`` draws a part of a graph
 instead (a window around one node) without walking the rest of it, and
-:func:`render_svgs` renders many diagrams for a web page with one run of ``dot``.
+:func:`render_svgs` renders many diagrams for a web page with one run of ``dot``. The DOT
+text is written by our own code (:mod:`~micrograd_like.dotwriter`), so building a diagram
+needs no package and no program; only rendering it needs Graphviz's ``dot``.
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import math
 import numbers
+import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from micrograd_like._validate import a_value, count, flag, value_list
 from micrograd_like.checking import KINK, MISMATCH, OK, GraphCheckResult, NodeCheck
+from micrograd_like.dotwriter import FORMATS, DotGraph, DotNotFound, render
 from micrograd_like.engine import Value, topological_order
 from micrograd_like.ops import Op
 
-if TYPE_CHECKING:
-    import graphviz
-
-__all__ = ["CUT_MARK", "DEFAULT_MAX_NODES", "RANKDIRS", "draw_dot", "render_svgs"]
+__all__ = [
+    "CUT_MARK",
+    "DEFAULT_MAX_NODES",
+    "RANKDIRS",
+    "Diagram",
+    "DotNotFound",
+    "draw_dot",
+    "render_svgs",
+]
 
 RANKDIRS = ("LR", "TB", "BT", "RL")
 DEFAULT_MAX_NODES = 250
 LABEL_LIMIT = 64  # characters of a label shown before "…"
-INSTALL_HINT = (
-    "Graphviz's `dot` program is needed to render diagrams; install it with "
-    "`sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS) or "
-    "`conda install -c conda-forge graphviz`, then make sure `dot` is on your PATH"
-)
 
 # the fill that shows each verdict of check_graph (None: the node was not checked)
 VERDICT_FILL = {OK: "#d3f9d8", MISMATCH: "#ffc9c9", KINK: "#ffe8cc", None: "#ffffff"}
@@ -82,8 +85,8 @@ def draw_dot(
     parameters: Iterable[Value] = (),
     names: Mapping[Value, str] | None = None,
     nodes: Iterable[Value] | None = None,
-) -> graphviz.Digraph:
-    """Return a Graphviz diagram of everything ``root`` depends on (shown inline in Jupyter).
+) -> Diagram:
+    """Return a diagram of everything ``root`` depends on (shown inline in Jupyter).
 
     Each value is a box with its label (``names[node]`` instead when ``names`` has it), data
     and gradient (``grads[node]`` instead of ``.grad`` when ``grads`` is given, a dash for
@@ -99,20 +102,20 @@ def draw_dot(
     values of ``nodes`` (a value of ``nodes`` it does not reach is a ``ValueError``); the rest
     of the graph is not even walked, so a window of a huge graph draws fast. A drawn value
     with inputs left out is marked ``⋯`` (:data:`CUT_MARK`), and the key says so. The result
-    is a ``graphviz.Digraph`` in ``format``: save it with ``.render(outfile="g.png")`` or
-    ``.pipe()``; without Graphviz's ``dot`` these raise ``graphviz.ExecutableNotFound``
-    saying how to install it.
+    is a :class:`Diagram`: ``.source`` is its DOT text (no program needed); save it with
+    ``.render(outfile="g.png")`` or get the bytes with ``.pipe()``, which run Graphviz's
+    ``dot`` in ``format`` by default and raise :class:`DotNotFound` (saying how to install it)
+    without it.
     """
     a_value(root, "draw_dot: root")
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_dot: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     flag(show_grad, "draw_dot: show_grad")
     count(max_nodes, "draw_dot: max_nodes", wrong_type=ValueError)
-    gv = _graphviz()
-    if not isinstance(format, str) or format.lower() not in gv.FORMATS:
+    if not isinstance(format, str) or format.lower() not in FORMATS:
         raise ValueError(
             f"draw_dot: format {format!r} is not one Graphviz renders; "
-            f"use one of {', '.join(sorted(gv.FORMATS))}"
+            f"use one of {', '.join(FORMATS)}"
         )
     if grads is not None and not show_grad:
         raise ValueError("draw_dot: grads were given but show_grad=False hides gradients")
@@ -136,9 +139,9 @@ def draw_dot(
     groups = None
     if len(order) > max_nodes:
         groups = _collapse(order, max_nodes, marked | {root}, painter)
-    return painter.draw(
-        gv, order, groups, rankdir=rankdir, format=format.lower(), max_nodes=max_nodes
-    )
+    graph = painter.draw(order, groups, rankdir=rankdir, max_nodes=max_nodes)
+    return Diagram(graph.source, format=format.lower(), title=painter.name(root) or "the output",
+                   values=len(order))  # fmt: skip
 
 
 def _cut(order: list[Value], index: dict[Value, int]) -> set[Value]:
@@ -163,66 +166,125 @@ def _part(root: Value, chosen: list[Value]) -> list[Value]:
     return order
 
 
-def render_svgs(diagrams: Sequence[graphviz.Digraph]) -> list[str]:
+def render_svgs(diagrams: Sequence[Diagram]) -> list[str]:
     """Render diagrams to SVG text for a web page, with one run of Graphviz's ``dot`` for all.
 
     Each result is the ``<svg>`` element alone (no XML prolog, comments or namespace
     declarations, which HTML does not need), ready to paste into a page; one process for many
-    diagrams is much faster than one each. Without ``dot`` this raises
-    ``graphviz.ExecutableNotFound`` saying how to install it.
+    diagrams is much faster than one each. Without ``dot`` this raises :class:`DotNotFound`
+    saying how to install it.
     """
-    gv = _graphviz()
     diagrams = list(diagrams)
     for i, d in enumerate(diagrams):
-        if not isinstance(d, gv.Digraph):
-            raise TypeError(f"render_svgs: diagrams[{i}] must be a graphviz.Digraph, got {d!r:.60}")
+        if not isinstance(d, Diagram):
+            raise TypeError(
+                f"render_svgs: diagrams[{i}] must be a Diagram (what draw_dot returns), "
+                f"got {d!r:.60}"
+            )
     if not diagrams:
         return []
-    source = "\n".join(d.source for d in diagrams)
-    with _explain_missing_dot(gv):
-        out = gv.pipe("dot", "svg", source.encode("utf-8")).decode("utf-8")
-    svgs = [_SVG_NOISE.sub("", _SVG_HEAD.sub("", part)) + "</svg>" for part in out.split("</svg>")]
-    return [s.strip() for s in svgs[: len(diagrams)]]
+    out = render("\n".join(d.source for d in diagrams), "svg").decode("utf-8")
+    return [_inline_svg(part) for part in out.split("</svg>")[: len(diagrams)]]
 
 
-# ----------------------------------------------------------------------------- graphviz
+def _inline_svg(text: str) -> str:
+    # dot's SVG document as an element for HTML: no prolog, comments or namespace declarations
+    text = text if text.rstrip().endswith("</svg>") else text + "</svg>"
+    return _SVG_NOISE.sub("", _SVG_HEAD.sub("", text)).strip()
 
 
-def _graphviz() -> Any:
-    try:
-        import graphviz
-    except ImportError:
-        raise ImportError(
-            "draw_dot needs the graphviz Python package: pip install 'micrograd_like[viz]'"
-        ) from None
-    return graphviz
+class Diagram:
+    """A graph diagram: its DOT text, and its rendering by Graphviz's ``dot`` on demand.
 
+    ``source`` is the DOT text (made by our own code: no package or program needed).
+    :meth:`pipe` renders it to bytes, :meth:`render` to a file and :meth:`svg` to an inline
+    ``<svg>`` element; these need Graphviz's ``dot`` and raise :class:`DotNotFound` (with the
+    install command) without it. In Jupyter a diagram shows inline, fitted to the output's
+    width, with static copies (SVG, PNG) in the output so a saved notebook still shows it.
+    """
 
-@contextmanager
-def _explain_missing_dot(gv: Any) -> Iterator[None]:
-    # keep graphviz's own exception type (callers may catch it) but say how to install dot
-    try:
-        yield
-    except gv.ExecutableNotFound as err:
-        err.args = (f"{err.args[0]}. {INSTALL_HINT}",)
-        raise
+    def __init__(self, source: str, *, format: str = "svg", title: str = "", values: int = 0):
+        self.source = source
+        self.format = format
+        self.title = title
+        self.values = values
 
+    def pipe(self, format: str | None = None, encoding: str | None = None) -> Any:
+        """Return the diagram rendered by ``dot`` in ``format`` (default: ``self.format``).
 
-@functools.cache
-def _diagram_class(gv: Any) -> Any:
-    class Diagram(gv.Digraph):  # type: ignore[misc]
-        """A ``graphviz.Digraph`` whose rendering says how to install Graphviz if it is missing."""
+        Bytes, or text decoded with ``encoding`` when one is given (``pipe("svg", "utf-8")``).
+        """
+        out = render(self.source, self.format if format is None else format)
+        return out if encoding is None else out.decode(encoding)
 
-        def pipe(self, *args: Any, **kwargs: Any) -> Any:
-            with _explain_missing_dot(gv):
-                return super().pipe(*args, **kwargs)
+    def render(
+        self,
+        filename: str | os.PathLike[str] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        format: str | None = None,
+        outfile: str | os.PathLike[str] | None = None,
+        cleanup: bool = False,
+    ) -> str:
+        """Write the rendered diagram to a file and return its path (as ``graphviz`` does).
 
-        def render(self, *args: Any, **kwargs: Any) -> Any:
-            with _explain_missing_dot(gv):
-                return super().render(*args, **kwargs)
+        ``render(outfile="g.png")`` writes ``g.png`` (the format from the suffix unless
+        ``format`` is given). ``render("g")`` writes the DOT text to ``g`` and the picture to
+        ``g.<format>`` (``cleanup=True`` removes the DOT file again). The picture is written to
+        a temporary file beside it and renamed, so a failure leaves no half-written file.
+        """
+        from micrograd_like._files import write_atomically
 
-    Diagram.__qualname__ = "Diagram"
-    return Diagram
+        if outfile is None and filename is None:
+            raise TypeError("Diagram.render: give outfile= (or a filename for the DOT text)")
+        folder = Path(os.fspath(directory)) if directory is not None else Path()
+        if outfile is not None:
+            target = folder / os.fspath(outfile)
+            fmt = format or target.suffix.lstrip(".").lower() or self.format
+        else:
+            fmt = format or self.format
+            target = folder / f"{os.fspath(filename)}.{fmt}"  # type: ignore[arg-type]
+        data = render(self.source, fmt)
+        write_atomically(target, data, "Diagram.render")
+        if filename is not None:
+            dot_file = folder / os.fspath(filename)
+            if cleanup:
+                dot_file.unlink(missing_ok=True)
+            else:
+                write_atomically(dot_file, self.source.encode("utf-8"), "Diagram.render")
+        return os.fspath(target)
+
+    def save(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
+        """Write the rendered diagram to ``path`` (format from its suffix) and return the path."""
+        return Path(self.render(outfile=path, format=format))
+
+    def svg(self) -> str:
+        """Return the diagram as an inline ``<svg>`` element for a web page (needs ``dot``)."""
+        return _inline_svg(self.pipe("svg", "utf-8"))
+
+    def __repr__(self) -> str:
+        return (
+            f"<Diagram of {self.title} ({self.values} values): .source is its DOT text; "
+            ".render(outfile='g.png') saves it; shown as a picture in Jupyter>"
+        )
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """What Jupyter shows: the diagram as HTML (inline SVG, so hover works), plus SVG and
+        PNG copies and a line of text, so every viewer of a saved notebook finds a picture."""
+        from micrograd_like._html import figure_html
+
+        svg = self.svg()
+        png = self.pipe("png")
+        import base64
+
+        return {
+            "text/plain": repr(self),
+            "text/html": figure_html(svg, png),
+            "image/svg+xml": svg,
+            "image/png": base64.b64encode(png).decode("ascii"),
+        }
 
 
 # ----------------------------------------------------------------------------- validation
@@ -465,18 +527,15 @@ class _Painter:
 
     def draw(
         self,
-        gv: Any,
         order: list[Value],
         groups: list[list[Value]] | None,
         *,
         rankdir: str,
-        format: str,
         max_nodes: int,
-    ) -> Any:
+    ) -> DotGraph:
         """Build the diagram: every value of ``order`` on its own, or in its group's box."""
-        g = _diagram_class(gv)(
-            name="micrograd_like",
-            format=format,
+        g = DotGraph(
+            "micrograd_like",
             graph_attr={"rankdir": rankdir, **GRAPH_ATTR},
             node_attr=NODE_ATTR,
             edge_attr=EDGE_ATTR,
@@ -524,7 +583,7 @@ class _Painter:
             self.legend(g)
         return g
 
-    def value_node(self, g: Any, name: str, v: Value) -> None:
+    def value_node(self, g: DotGraph, name: str, v: Value) -> None:
         """A value's box: label (if any), data, grad; its check's verdict and numbers."""
         fill, border, width = KIND_STYLE[self.kind(v)]
         title = self.name(v)
@@ -550,13 +609,13 @@ class _Painter:
         label = _table(cells, notes, border)
         g.node(name, label, **VALUE_ATTR, fillcolor=fill, color=border, penwidth=width, tooltip=tip)
 
-    def op_node(self, g: Any, name: str, v: Value, op: Op) -> None:
+    def op_node(self, g: DotGraph, name: str, v: Value, op: Op) -> None:
         """The small node of the op that made ``v``."""
         border, width = HIGHLIGHT if v in self.marked else ("#495057", "1")
         label = f"<{_text(_op_text(op))}>"
         g.node(name, label, **OP_ATTR, color=border, penwidth=width, tooltip=op.name)
 
-    def group_node(self, g: Any, name: str, members: list[Value]) -> None:
+    def group_node(self, g: DotGraph, name: str, members: list[Value]) -> None:
         """One box for many values: what they are, how many, and the range of their numbers."""
         n = len(members)
         op = members[0].primitive
@@ -580,7 +639,7 @@ class _Painter:
         g.node(name, label, **GROUP_ATTR, fillcolor=fill, color=border, penwidth=width,
                tooltip=f"{n} values")  # fmt: skip
 
-    def legend(self, g: Any) -> None:
+    def legend(self, g: DotGraph) -> None:
         """A key explaining check verdicts' colours, the highlight outline and the cut mark."""
         rows = []  # (swatch attributes, swatch text, meaning)
         if self.verdicts is not None:

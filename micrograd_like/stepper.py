@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from micrograd_like._validate import a_value, count
-from micrograd_like.drawing import CUT_MARK, draw_dot, render_svgs
+from micrograd_like.drawing import CUT_MARK, Diagram, draw_dot, render_svgs
 from micrograd_like.engine import Value
 from micrograd_like.stepping import (
     BackwardStep,
@@ -209,8 +209,10 @@ class Stepper:
                     queue.append(p)
         return [u for u in self._names if u in chosen]
 
-    def digraph(self, mode: str | None = None, index: int | None = None) -> Any:
-        """Return the diagram of a step as a ``graphviz.Digraph`` (see ``drawing.draw_dot``).
+    def digraph(self, mode: str | None = None, index: int | None = None) -> Diagram:
+        """Return the diagram of a step as a :class:`~micrograd_like.drawing.Diagram`.
+
+        Its ``.source`` is the frame's DOT text, made without Graphviz (see :meth:`dot`).
 
         Values show the names the equations use; the current node is outlined; in the backward
         pass each value shows its gradient as it stands after this step (a dash where the pass
@@ -233,6 +235,11 @@ class Stepper:
             names={v: self._names[v] for v in window},
             nodes=window if len(window) < len(self._names) else None,
         )
+
+    def dot(self, mode: str | None = None, index: int | None = None) -> str:
+        """Return the DOT text of a step's diagram: no package or program is needed to make it
+        (render it with Graphviz's ``dot``, or in a browser with a WebAssembly Graphviz)."""
+        return self.digraph(mode, index).source
 
     def svg(self, mode: str | None = None, index: int | None = None) -> str:
         """Return the diagram of a step as inline SVG text (needs Graphviz's ``dot``).

@@ -6,6 +6,7 @@ import itertools
 import math
 import random
 import re
+import sys
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -15,11 +16,13 @@ from conftest import require_tool
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from micrograd_like import drawing
+from micrograd_like import dotwriter, drawing
 from micrograd_like.checking import KINK, MISMATCH, OK, check_graph
-from micrograd_like.drawing import LABEL_LIMIT, draw_dot, render_svgs
+from micrograd_like.dotwriter import DotGraph, render
+from micrograd_like.drawing import LABEL_LIMIT, Diagram, DotNotFound, draw_dot, render_svgs
 from micrograd_like.engine import Value, topological_order
 from micrograd_like.functional import dot, vsum
+from micrograd_like.stepper import Stepper
 from micrograd_like.testing import temporary_op
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -136,7 +139,7 @@ def big_mlp() -> tuple[Value, list[Value]]:
 def test_neuron_nodes_edges_and_labels_in_dot_and_svg() -> None:
     o, params = neuron()
     g = draw_dot(o, parameters=params)
-    assert isinstance(g, graphviz.Digraph)
+    assert isinstance(g, Diagram)
     names = dot_nodes(g)
     values = [n for n in names if n.startswith("v")]
     ops = [n for n in names if n.startswith("o")]
@@ -426,8 +429,10 @@ def test_lone_surrogate_and_long_labels() -> None:
 def test_the_label_check_catches_an_unescaped_label() -> None:
     # a deliberately wrong drawing: the label pasted into an HTML label without escaping
     # loses its backslash sequence to Graphviz's \N (node name) substitution
-    g = graphviz.Digraph()
-    g.node("v0", "<<TABLE><TR><TD>a\\Nb</TD><TD>data 1</TD><TD>grad 0</TD></TR></TABLE>>")
+    g = Diagram(
+        "digraph { v0 [label=<<TABLE><TR><TD>a\\Nb</TD><TD>data 1</TD><TD>grad 0</TD></TR>"
+        "</TABLE>>] }"
+    )
     assert label_texts(g) != shown_lines("a\\Nb")
 
 
@@ -651,7 +656,7 @@ def test_render_svgs_renders_many_diagrams_for_a_page() -> None:
         names = [el.findtext("title") for el in root.iter("g") if el.get("class") == "node"]
         assert len([n for n in names if n and n.startswith("v")]) == boxes
     assert render_svgs([]) == []
-    with pytest.raises(TypeError, match=r"diagrams\[0\] must be a graphviz\.Digraph"):
+    with pytest.raises(TypeError, match=r"diagrams\[0\] must be a Diagram"):
         render_svgs(["digraph {}"])  # type: ignore[list-item]
 
 
@@ -673,11 +678,54 @@ def test_without_dot_the_graph_is_built_and_rendering_says_how_to_install(
     g = draw_dot(o)
     assert "digraph" in g.source
     hint = "sudo apt-get install graphviz"
+    with pytest.raises(DotNotFound, match=hint):
+        g.pipe(format="svg")
+    with pytest.raises(DotNotFound, match=hint):
+        g.render(outfile=tmp_path / "x.png")
+    with pytest.raises(DotNotFound, match=hint):
+        g._repr_mimebundle_()  # what Jupyter calls to show it inline
+    with pytest.raises(DotNotFound, match=hint):
+        render_svgs([g])
+    # code written for the graphviz package still catches its own exception type
     with pytest.raises(graphviz.ExecutableNotFound, match=hint):
         g.pipe(format="svg")
-    with pytest.raises(graphviz.ExecutableNotFound, match=hint):
-        g.render(outfile=tmp_path / "x.png")
-    with pytest.raises(graphviz.ExecutableNotFound, match=hint):
-        g._repr_mimebundle_()  # what Jupyter calls to show it inline
-    with pytest.raises(graphviz.ExecutableNotFound, match=hint):
-        render_svgs([g])
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_dot_text_needs_neither_the_graphviz_package_nor_dot(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what a browser (Pyodide) has: no graphviz package, no dot program
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz now fails
+    monkeypatch.setattr(dotwriter, "_not_found_class", dotwriter._not_found_class.__wrapped__)
+    o, params = neuron()
+    source = draw_dot(o, parameters=params, highlight=[o]).source
+    assert source.startswith("digraph micrograd_like {\n") and source.endswith("}\n")
+    assert len(re.findall(r"^\tv\d+ \[", source, flags=re.M)) == 10
+    with pytest.raises(DotNotFound, match="sudo apt-get install graphviz") as info:
+        draw_dot(o).pipe()
+    assert type(info.value) is DotNotFound
+    steps = Stepper(o)
+    assert "<B>o</B>" in steps.dot("backward", 0) and steps.frame("backward", 1).equation
+
+
+def test_dot_text_is_what_graphviz_reads_and_renders_the_same(tmp_path: Any) -> None:
+    # our DOT writer against dot itself: the same nodes, edges and texts as the reference
+    # graphviz package writes for the same statements
+    require_tool("dot")
+    o, params = neuron()
+    ours = draw_dot(o, parameters=params, highlight=[o.parents[0]])
+    reference = graphviz.Source(ours.source)
+    assert ET.tostring(render_svg(ours)) == ET.tostring(
+        ET.fromstring(reference.pipe(format="svg", encoding="utf-8"))
+    )
+    assert DotGraph("g").source == "digraph g {\n}\n"
+    odd = DotGraph("my graph")
+    odd.node("a b", 'say "hi"', tooltip="back\\", color="#fff", width="0.3")
+    odd.edge("node", "2x", label="<<B>x</B>>")
+    assert odd.source.split("\n")[1:3] == [
+        '\t"a b" [label="say \\"hi\\"" color="#fff" tooltip="back\\\\" width=0.3]',
+        '\t"node" -> "2x" [label=<<B>x</B>>]',
+    ]
+    ET.fromstring(render(odd.source, "svg").decode())  # and dot accepts it
