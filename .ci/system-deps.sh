@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Install the system programs the project needs: Graphviz's `dot` and Debian's chromium.
+# Install the system programs the project needs: Graphviz's `dot`, Debian's chromium, and npm
+# (`make site` fetches the pinned Pyodide and viz.js with it).
 # As root, apt-get installs what is missing; without root, print the command to run instead.
 set -euo pipefail
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then
     echo "installing Debian packages: ${missing[*]}"
