@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check micrograd_like tests bench web
 	$(VENV)/bin/ruff format --check micrograd_like tests bench web
 	$(VENV)/bin/mypy
-	$(VENV)/bin/mypy web/build_site.py web/serve.py web/py
+	$(VENV)/bin/mypy web/build_site.py web/serve.py web/measure.py web/py
 
 test: $(STAMP) system-deps lint site
 	$(PY) -m pytest -q

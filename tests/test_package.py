@@ -30,12 +30,7 @@ def test_core_works_without_any_optional_package() -> None:
         assert m.gradcheck(lambda a: a.tanh(), [0.3])
         m.fit(m.MLP(2, [3, 1], rng=0), [[0.0, 1.0]], [1.0], loss="mse", epochs=1,
               progress=False)
-        try:
-            m.draw_dot(x)
-        except ImportError as err:
-            assert "pip install" in str(err)
-        else:
-            raise SystemExit("draw_dot worked without graphviz")
+        assert m.draw_dot(x).source.startswith("digraph")  # DOT text needs no package
         print("ok")
         """
     )

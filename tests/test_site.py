@@ -26,9 +26,13 @@ from urllib.parse import quote, unquote, urlparse
 import pytest
 from conftest import require_tool
 
+from micrograd_like.data import make_moons
 from micrograd_like.drawing import HIGHLIGHT, draw_dot, render_svgs
+from micrograd_like.nn import MLP
 from micrograd_like.ops import OPS, undefine_op
+from micrograd_like.optim import SGD, LinearDecay
 from micrograd_like.stepper import Stepper
+from micrograd_like.train import fit
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
@@ -242,16 +246,21 @@ def test_api_answers_bad_requests_with_an_error_and_json_safe_numbers() -> None:
 def test_trainer_steps_are_micrograd_s_demo() -> None:
     trainer = Trainer(Config())
     assert trainer.describe()["parameters"] == 337 and trainer.accuracy == 0.5
-    losses = []
-    for _ in range(100):
+    losses, accuracies = [], []
+    for _ in range(10):
         trainer.step()
         losses.append(trainer.loss)
-    # the README's figures for `make demo` (fit on the same recipe): bit for bit the same run
-    assert round(losses[0], 4) == 0.9094 and round(losses[-1], 4) == 0.0163
-    assert trainer.accuracy == 1.0
+        accuracies.append(trainer.accuracy)
+    # fit on the same recipe (make demo's): the same numbers, bit for bit
+    X, y = make_moons(100, noise=0.1, seed=1337, signed=True)
+    model = MLP(2, [16, 16, 1], rng=1337)
+    opt = SGD(model.parameters(), lr=LinearDecay(1.0, 0.1, 100))
+    history = fit(model, X, y, loss="hinge", l2=1e-4, optimizer=opt, epochs=10, progress=False)
+    assert losses == history.loss and accuracies == history.accuracy
+    assert model.state_dict() == trainer.model.state_dict()
     state = trainer.state(boundary=8)
     assert len(state["boundary"]["cells"]) == 64 and len(state["weights"]) == 337
-    assert state["neuron"]["dot"].startswith("digraph") and state["step"] == 100
+    assert state["neuron"]["dot"].startswith("digraph") and state["step"] == 10
     spirals = Trainer(
         Config.from_mapping(
             {"dataset": "spirals", "hidden": "8", "optimizer": "adam", "lr": "0.05"}

@@ -1,12 +1,14 @@
-# A custom op: softsign(x) = x / (1 + |x|), with its derivative written in Value arithmetic.
-# gradcheck compares that derivative (and the second one) with finite differences.
+# A custom op: softsign(x) = x / (1 + |x|), its derivative
+# written in Value arithmetic; gradcheck compares the first and
+# second derivatives with finite differences.
 from micrograd_like import Value, define_op, gradcheck
 
 softsign = define_op(
     "softsign",
     1,
     lambda x: x / (1 + abs(x)),
-    lambda m, g, out, x: (g / (1 + abs(x)) ** 2,),  # d/dx x/(1+|x|) = 1/(1+|x|)^2
+    # d/dx x/(1+|x|) = 1/(1+|x|)^2
+    lambda m, g, out, x: (g / (1 + abs(x)) ** 2,),
     symbol="softsign",
 )
 

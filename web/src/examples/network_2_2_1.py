@@ -1,4 +1,5 @@
-# The 2-2-1 network of notebook 1: sigmoid neurons, binary cross-entropy, target y = 1.
+# The 2-2-1 network of notebook 1: sigmoid neurons,
+# binary cross-entropy, target y = 1.
 from micrograd_like import Value
 from micrograd_like.losses import bce
 

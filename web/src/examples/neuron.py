@@ -1,5 +1,5 @@
 # A neuron: o = tanh(x1*w1 + x2*w2 + b), micrograd's example.
-# Run it (Ctrl+Enter), then step through the backward pass below the diagram.
+# Ctrl+Enter runs it; step through backprop on the right.
 from micrograd_like import Value
 
 x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")

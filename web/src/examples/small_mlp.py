@@ -1,4 +1,5 @@
-# A small MLP: MLP(2, [4, 4, 1]) trained for 20 steps on 8 points of XOR, then one loss graph.
+# A small MLP: MLP(2, [4, 4, 1]) trained for 20 steps on 8 points
+# of XOR, then the graph of its loss on two points.
 from micrograd_like.data import make_xor
 from micrograd_like.losses import hinge, l2_penalty
 from micrograd_like.nn import MLP
