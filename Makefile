@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test lint bench system-deps demo-system-deps clean
+.PHONY: demo test lint bench system-deps demo-system-deps clean site serve
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ $(DEMO_STAMP): pyproject.toml
 
 # Debian's graphviz (the `dot` binary) and chromium (for the browser tests)
 system-deps:
-	@bash .ci/system-deps.sh dot chromium
+	@bash .ci/system-deps.sh dot chromium npm
 
 demo-system-deps:
 	@bash .ci/system-deps.sh dot
@@ -32,15 +32,27 @@ demo: $(DEMO_STAMP) demo-system-deps
 	$(PY) -m micrograd_like demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check micrograd_like tests bench
-	$(VENV)/bin/ruff format --check micrograd_like tests bench
+	$(VENV)/bin/ruff check micrograd_like tests bench web
+	$(VENV)/bin/ruff format --check micrograd_like tests bench web
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy web/build_site.py web/serve.py web/measure.py web/py
 
-test: $(STAMP) system-deps lint
+test: $(STAMP) system-deps lint site
 	$(PY) -m pytest -q
+
+# The static site (playground and live training on Pyodide) in site/; `make serve` serves it on
+# 127.0.0.1. Uses .venv's Python when there is one (it has the wheel's build backend), else python3.
+SITE_PY = $$(test -x $(PY) && echo $(PY) || echo $(PYTHON))
+PORT ?= 8000
+
+site:
+	@$(SITE_PY) web/build_site.py
+
+serve:
+	@$(SITE_PY) web/serve.py --port $(PORT)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site web/node_modules

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Install the system programs the project needs: Graphviz's `dot` and Debian's chromium.
-# Arguments name the programs wanted (default: both); `make demo` asks for dot alone.
+# Install the system programs the project needs: Graphviz's `dot`, Debian's chromium and npm
+# (`make site` fetches the pinned Pyodide and viz.js with it). Arguments name the programs
+# wanted (default: all three); `make demo` asks for dot alone.
 # As root, apt-get installs what is missing; without root, print the command to run instead.
 set -euo pipefail
-wanted=("${@:-dot chromium}")
+wanted=("${@:-dot chromium npm}")
 missing=()
 for program in ${wanted[*]}; do
     case "$program" in
         dot) package=graphviz ;;
         chromium) package=chromium ;;
-        *) echo "system-deps.sh: unknown program '$program' (use dot, chromium)" >&2; exit 2 ;;
+        npm) package=npm ;;
+        *) echo "system-deps.sh: unknown program '$program' (use dot, chromium, npm)" >&2; exit 2 ;;
     esac
     command -v "$program" >/dev/null 2>&1 || missing+=("$package")
 done

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -44,3 +46,30 @@ def require_module(name: str) -> object:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+# Debian's Chromium as the browser tests start it: headless, in a fresh profile that makes no
+# calls home (the machine has no network beyond its package registries)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's ``/usr/bin/chromium`` driven by Playwright (never a downloaded browser)."""
+    require_tool("chromium")
+    require_module("playwright")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
