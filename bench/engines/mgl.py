@@ -97,5 +97,6 @@ def make_engine() -> Engine:
         model=MglMLP,
         node_type=Value,
         paused=gc_paused,
+        value_type=Value,
         info={"source": micrograd_like.__file__.rsplit("/", 2)[0]},
     )
