@@ -305,6 +305,11 @@ def task_mlp_check(engine: Engine) -> Result:
     graph_nodes = getattr(model, "graph_nodes", None)
     if graph_nodes is not None:
         nodes = graph_nodes(loss)
+    return {**_loss_and_grads(model, loss), "graph_nodes": nodes}
+
+
+def _loss_and_grads(model: Model, loss: Any) -> Result:
+    """Backpropagate a model's loss from zero gradients; the loss, accuracy and gradients."""
     model.zero_grad()
     model.backward(loss)
     grads = model.grads()
@@ -314,7 +319,6 @@ def task_mlp_check(engine: Engine) -> Result:
         "accuracy": model.accuracy(),
         "grad_norm": math.sqrt(sum(g * g for g in grads)),
         "grads": grads,
-        "graph_nodes": nodes,
     }
 
 
@@ -467,7 +471,7 @@ def task_mlp_replay(engine: Engine) -> Result:
     t0 = time.perf_counter()
     model = engine.replay(workloads.init_params(), workloads.DEMO_STEPS)
     compile_s = time.perf_counter() - t0
-    out = {**task_mlp_check_on(model), "compile_s": compile_s}
+    out = {**_loss_and_grads(model, model.forward()), "compile_s": compile_s}
     out.update(getattr(model, "compile_info", {}))
     params = workloads.init_params()
 
@@ -482,21 +486,6 @@ def task_mlp_replay(engine: Engine) -> Result:
     times = [r[0] for r in runs]
     out.update(reps=len(runs), step_ms=statistics.median(times) * 1e3, min_ms=min(times) * 1e3)
     return out
-
-
-def task_mlp_check_on(model: Model) -> Result:
-    """Loss and gradients of a model at its current (initial) weights."""
-    loss = model.forward()
-    model.zero_grad()
-    model.backward(loss)
-    grads = model.grads()
-    return {
-        "inputs_digest": workloads.inputs_digest(),
-        "loss": model.loss_value(loss),
-        "accuracy": model.accuracy(),
-        "grad_norm": math.sqrt(sum(g * g for g in grads)),
-        "grads": grads,
-    }
 
 
 TASKS: dict[str, Callable[..., Result]] = {
