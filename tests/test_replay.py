@@ -473,3 +473,15 @@ def test_compiled_is_exported() -> None:
     assert mgl.compile is mgl.replay.compile
     assert issubclass(GraphChangedError, ValueError)
     assert random is not None and Compiled is mgl.Compiled
+
+
+def test_benchmark_times_both_side_by_side_and_touches_no_grad() -> None:
+    w = Value(0.5)
+    step = mgl.compile(lambda x: (x * w).tanh() * w, 1.0)
+    timing = step.benchmark(2.0, repeat=3)
+    assert set(timing) == {"engine_ms", "replay_ms", "speedup"}
+    assert all(v > 0 for v in timing.values())
+    assert timing["speedup"] == timing["engine_ms"] / timing["replay_ms"]
+    assert w.grad == 0.0
+    with pytest.raises(ValueError, match="benchmark: repeat must be a positive int"):
+        step.benchmark(2.0, repeat=0)
