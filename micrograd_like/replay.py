@@ -162,11 +162,10 @@ class Compiled:
         writer = Writer(trace, self._paths, comments)
         writer.function("step", backward=True)
         self.source = "\n".join(writer.lines) + "\n"
-        self._line_where = writer.where
-        self._helpers = writer.helpers
         t1 = time.perf_counter()
         self._filename = f"<micrograd_like.compile #{next(_counter)}: {self.name}>"
-        self._step = self._load(self.source, "step")
+        self._line_where: dict[str, list[tuple[str, int]]] = {}
+        self._step = self._load(writer, "step")
         self._forward: Callable[..., float] | None = None
         self.timings = {
             "trace_s": trace_s,
@@ -174,12 +173,15 @@ class Compiled:
             "compile_s": time.perf_counter() - t1,
         }
 
-    def _load(self, source: str, name: str) -> Any:
-        # the generated module, compiled, with its source registered for tracebacks
-        filename = self._filename if name == "step" else f"{self._filename[:-1]} forward>"
+    def _load(self, writer: Writer, name: str) -> Any:
+        # the generated module, compiled, with its source registered for tracebacks and its
+        # lines mapped to nodes for error messages
+        source = "\n".join(writer.lines) + "\n"
+        filename = self._filename if name == "step" else f"{self._filename[:-1]} {name}>"
         lines = source.splitlines(keepends=True)
         linecache.cache[filename] = (len(source), None, lines, filename)
-        scope = dict(self._helpers)
+        self._line_where[filename] = writer.where
+        scope = dict(writer.helpers)
         exec(builtins.compile(source, filename, "exec"), scope)
         return scope[name]
 
@@ -264,7 +266,7 @@ class Compiled:
         if self._forward is None:
             writer = Writer(self._trace, self._paths, comments=False)
             writer.function("forward", backward=False)
-            self._forward = self._load("\n".join(writer.lines) + "\n", "forward")
+            self._forward = self._load(writer, "forward")
         try:
             return self._forward(flat, [v.data for v in self.captured])
         except _DOMAIN_ERRORS as err:
@@ -382,11 +384,11 @@ class Compiled:
         # the engine's message for the node whose line raised: evaluate it again with the
         # op table, from the generated function's local values
         tb = err.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename != self._filename:
+        while tb is not None and tb.tb_frame.f_code.co_filename not in self._line_where:
             tb = tb.tb_next
         if tb is None:
             return err
-        phase, i = self._line_where[tb.tb_lineno - 1]
+        phase, i = self._line_where[tb.tb_frame.f_code.co_filename][tb.tb_lineno - 1]
         if i < 0:
             return err
         local = tb.tb_frame.f_locals

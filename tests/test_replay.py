@@ -424,6 +424,8 @@ def test_a_failing_call_changes_no_gradient_and_says_what_failed() -> None:
     step = mgl.compile(lambda x: (x * w).log() + w, 2.0)
     with pytest.raises(ValueError, match=r"^log\(-3.0\): log needs a positive number$"):
         step(-3.0)
+    with pytest.raises(ValueError, match=r"^log\(-3.0\): log needs a positive number$"):
+        step.forward(-3.0)
     assert w.grad == 0.0
     # and in the backward pass: sqrt at 0 with a gradient to pass on, as the engine says it
     root = mgl.compile(lambda x: (x * w).sqrt() + w, 2.0)
