@@ -427,6 +427,26 @@ def _engines(r: Runs) -> list[str]:
     return lines
 
 
+LOAD_KEY = "load average (1, 5, 15 min) before / after the run"
+
+
+def _busy(header: dict[str, str]) -> str:
+    """A warning when other work kept the machine's cores busy during the run."""
+    try:
+        cores = int(header.get("machine", "").split()[0])
+        loads = [float(x) for x in header.get(LOAD_KEY, "").replace("/", ",").split(",")]
+    except (ValueError, IndexError):
+        return ""
+    if not loads or max(loads) <= cores:
+        return ""
+    return (
+        f"**The machine was busy during this run (load average up to {max(loads):.1f} on "
+        f"{cores} cores): every absolute time is inflated by the other work, and a target "
+        "with an absolute bound (seconds, or against a fixed figure) may read NO for that "
+        "alone. Ratios measured side by side (interleaved runs) stay comparable.**"
+    )
+
+
 def render(
     runs: dict[str, Any],
     config: Config,
@@ -445,6 +465,9 @@ def render(
             "",
         ]
     out += [f"- {k}: {v}" for k, v in header.items()]
+    busy = _busy(header)
+    if busy:
+        out += ["", busy]
     out += ["", "## Engines", "", *_engines(r)]
     out += ["", "## Targets for micrograd_like", "", *TARGETS_INTRO, "", *_targets(r, config)]
     if notes.strip():

@@ -27,7 +27,7 @@ if __package__ in (None, ""):
 
 from bench import workloads  # noqa: E402
 from bench.checks import check_all  # noqa: E402
-from bench.report import Config, render  # noqa: E402
+from bench.report import LOAD_KEY, Config, render  # noqa: E402
 
 COMPARE_PYTHON = BENCH / ".venv-compare" / "bin" / "python"
 OUT = BENCH / "out"
@@ -261,7 +261,7 @@ def main() -> int:
         **machine(),
         "command": command,
         "wall time of the whole run": f"{wall:.0f} s",
-        "load average (1, 5, 15 min) before / after the run": f"{load_before} / {_load()}",
+        LOAD_KEY: f"{load_before} / {_load()}",
     }
     return write(runs, config, header, args.output)
 
