@@ -15,9 +15,8 @@ import pytest
 from hypothesis import given
 
 import micrograd_like as mgl
-from micrograd_like import Compiled, GraphChangedError, Value, grad, nn, no_grad
+from micrograd_like import Compiled, GraphChangedError, Value, grad, nn, no_grad, trace_backward
 from micrograd_like.codegen import backward_order
-from micrograd_like.engine import StepRecord, run_pass
 from micrograd_like.losses import hinge, l2_penalty
 from micrograd_like.ops import FLOAT_MATH, OPS, Op, get_op
 from micrograd_like.optim import SGD
@@ -210,12 +209,9 @@ def test_random_expressions_of_the_hot_ops(expr: Expression) -> None:
 
 @given(expressions(max_ops=12))
 def test_the_order_is_the_engines_backward_order(expr: Expression) -> None:
+    # trace_backward follows backward()'s own pass: its steps after the seed are the nodes
     out = expr(*expr.point)
-    records: list[StepRecord] = []
-    nodes = run_pass(out, 1.0, create_graph=False, trace=records)
-    for v in nodes:
-        v._g = None  # the engine's pass-local buffer, as its callers reset it
-    assert [id(v) for v in backward_order(out)] == [id(r.node) for r in records]
+    assert [id(v) for v in backward_order(out)] == [id(s.node) for s in trace_backward(out)[1:]]
 
 
 def _mlp_setup(seed: int) -> tuple[nn.MLP, list[tuple[float, float]], list[float]]:
