@@ -97,18 +97,25 @@ def _edges(nodes: list[Value]) -> dict[int, int]:
     return edges
 
 
+def _refcounts(values: list[Value]) -> list[int]:
+    return [sys.getrefcount(v) for v in values]
+
+
 def _private_leaves(nodes: list[Value]) -> set[int]:
     """Leaves that nothing outside the graph refers to: they can never change, so they are
     constants. (Reference counts are exact in CPython; elsewhere every leaf is captured.)"""
     if platform.python_implementation() != "CPython":
         return set()
     edges = _edges(nodes)
-    private = set()
-    for v in nodes:
-        # references: the `nodes` list, the loop variable and getrefcount's own argument
-        if not v.parents and sys.getrefcount(v) - 3 == edges.get(id(v), 0):
-            private.add(id(v))
-    return private
+    # what a leaf held by nothing but a list counts, measured the same way as the nodes (so
+    # the interpreter's own references while counting cancel out, whatever its version)
+    base = _refcounts([Value(0.0)])[0]
+    counts = _refcounts(nodes)
+    return {
+        id(v)
+        for v, n in zip(nodes, counts, strict=True)
+        if not v.parents and n - base == edges.get(id(v), 0)
+    }
 
 
 @dataclass

@@ -298,6 +298,21 @@ def test_captured_values_are_read_at_every_call_constants_are_literals() -> None
     assert step.forward(2.0) == 10.25
 
 
+def test_a_leaf_kept_anywhere_else_is_captured_not_frozen() -> None:
+    kept: list[Value] = []
+
+    def f(x: Value) -> Value:
+        c = Value(3.0)  # made inside, but kept: someone may change it later
+        kept.append(c)
+        return x * c + x * Value(0.5)  # nobody else holds this one: a constant
+
+    step = mgl.compile(f, 1.0)
+    assert step.captured == (kept[0],)
+    assert "* 0.5" in step.source
+    kept[0].data = 4.0
+    assert step.forward(2.0) == 9.0
+
+
 def test_a_function_of_its_argument_only() -> None:
     step = mgl.compile(lambda x: x, 2.0)
     assert step.value_and_grad(7.0) == (7.0, [1.0])
