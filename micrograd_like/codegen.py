@@ -303,6 +303,25 @@ class Writer:
             text = f"{op.describe()}({', '.join(shown)})"
         return f"{node.name} = {text}"
 
+    def _locals(self, i: int) -> str:
+        # ": do/dn = 1.0 - o * o", the local derivatives the chain rule multiplies by (for
+        # up to four inputs that are not constants)
+        t = self.t
+        node = t.nodes[i]
+        assert node.op is not None
+        targets = [p for p in node.parents if t.nodes[p].kind != "const"]
+        local = rule_code(node.op, len(node.parents), local=True).templates
+        if local is None or not targets or len(targets) > 4:
+            return ""
+        args = [t.nodes[p].name for p in node.parents]
+        parts: dict[str, list[str]] = {}  # an input used twice (o * o) gets both terms
+        for p, text in zip(node.parents, local, strict=True):
+            if t.nodes[p].kind != "const":
+                parts.setdefault(t.nodes[p].name, []).append(text.format(*args, o=node.name))
+        return ": " + ", ".join(
+            f"d{node.name}/d{name} = {' + '.join(terms)}" for name, terms in parts.items()
+        )
+
     def function(self, name: str, backward: bool) -> None:
         t = self.t
         self.emit(f"def {name}(_in, _cap):", depth=0)
@@ -367,7 +386,7 @@ class Writer:
         if not body:
             return
         if self.comments:
-            self.emit(f"# {self.equation(i)}", "backward", i)
+            self.emit(f"# {self.equation(i)}{self._locals(i)}", "backward", i)
         if not unconditional:
             self.emit(f"if {g}:", "backward", i)
         for line in body:

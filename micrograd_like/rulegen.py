@@ -266,25 +266,25 @@ _Tree = Any  # ("leaf", outputs) | ("if", text, true_tree, false_tree)
 
 
 def _run(
-    op: Op, n: int, m: _SymMath, prefix: list[bool], risky: set[str]
+    op: Op, n: int, m: _SymMath, prefix: list[bool], risky: set[str], g: str
 ) -> tuple[list[tuple[str, bool]], Any]:
     explorer = _Explorer(prefix, risky)
     _state.explorer = explorer
     try:
         inputs = [_Sym(f"{{{i}}}") for i in range(n)]
-        out = op.derivative(m, _Sym("{g}"), _Sym("{o}"), *inputs, *op.params)
+        out = op.derivative(m, _Sym(g), _Sym("{o}"), *inputs, *op.params)
     finally:
         _state.explorer = None
     return explorer.path, out
 
 
-def _explore(op: Op, n: int, m: _SymMath, risky: set[str]) -> _Tree:
+def _explore(op: Op, n: int, m: _SymMath, risky: set[str], g: str) -> _Tree:
     # every path through the rule's branches, as a decision tree
     runs: list[tuple[list[tuple[str, bool]], Any]] = []
     todo: list[list[bool]] = [[]]
     while todo:
         prefix = todo.pop()
-        path, out = _run(op, n, m, prefix, risky)
+        path, out = _run(op, n, m, prefix, risky, g)
         runs.append((path, out))
         todo.extend([c for _, c in path[:i]] + [False] for i in range(len(prefix), len(path)))
         if len(runs) > _MAX_PATHS:
@@ -327,21 +327,26 @@ _rule_cache: dict[tuple[Any, ...], RuleCode] = {}
 _rule_lock = threading.Lock()
 
 
-def rule_code(op: Op, n: int) -> RuleCode:
-    """The derivative rule of ``op`` applied to ``n`` inputs, as text (cached per op kind)."""
-    key = (op.name, op.forward, op.derivative, op.params, n)
+def rule_code(op: Op, n: int, *, local: bool = False) -> RuleCode:
+    """The derivative rule of ``op`` applied to ``n`` inputs, as text (cached per op kind).
+
+    With ``local`` the upstream gradient is 1.0, so each text is the local derivative d out /
+    d input itself (``1.0 - {o} * {o}`` for tanh): for comments a reader follows, not code
+    to run (``g * 1.0`` is simplified away, which is exact, but nothing else is).
+    """
+    key = (op.name, op.forward, op.derivative, op.params, n, local)
     with _rule_lock:
         found = _rule_cache.get(key)
         if found is None:
-            found = _rule_cache[key] = _trace_rule(op, n)
+            found = _rule_cache[key] = _trace_rule(op, n, "1.0" if local else "{g}")
         return found
 
 
-def _trace_rule(op: Op, n: int) -> RuleCode:
+def _trace_rule(op: Op, n: int, g: str) -> RuleCode:
     m = _SymMath()
     risky: set[str] = set()
     try:
-        tree = _explore(op, n, m, risky)
+        tree = _explore(op, n, m, risky, g)
         syms = [_render(tree, i, n, risky) for i in range(n)]
     except _NotSymbolic as e:
         return RuleCode(None, (True,) * n, {}, str(e))

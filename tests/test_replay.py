@@ -350,11 +350,19 @@ def test_readable_source_for_a_small_graph() -> None:
 
     step = mgl.compile(neuron, 2.0, 0.0)
     src = str(step)
-    for line in ("o = tanh(n)", "do = 1.0", "# o = tanh(n)", "dn = do * (1.0 - o * o)"):
+    lines = (
+        "o = tanh(n)",
+        "do = 1.0",
+        "# o = tanh(n): do/dn = 1.0 - o * o",
+        "dn = do * (1.0 - o * o)",
+    )
+    for line in lines:
         assert line in src, src
     assert src.index("# n = ") < src.index("db += dn")
     assert "<pre" in step._repr_html_() and "tanh(n)" in step._repr_html_()
     assert "5 ops" in repr(step)
+    square = mgl.compile(lambda x: (x * x).log(), 2.0)
+    assert "dt0/dx = x + x" in square.source  # an input used twice gets both terms
     big = mgl.compile(lambda x: sum((x * float(i)).relu() for i in range(300)), 1.0)
     assert "#" not in big.source  # no comments past 400 nodes unless asked
 
