@@ -76,6 +76,12 @@ class Node:
     slot: int = -1  # position among the inputs or the captured values
     name: str = ""  # a name in the generated code, or a constant's literal
 
+    def the_op(self) -> Op:
+        """The op that made this node (only inner nodes have one)."""
+        if self.op is None:
+            raise TypeError(f"node {self.name or self.label!r} is a leaf: it has no op")
+        return self.op
+
     def signature(self, captured: Sequence[Value]) -> tuple[Any, ...]:
         """What must stay the same from one trace to the next."""
         if self.kind == "const":
@@ -192,16 +198,15 @@ class Writer:
 
     def helper(self, name: str, obj: Any) -> str:
         """A module-level name for obj (``tanh``, or ``tanh_2`` if taken by another)."""
-        for k in itertools.count(1):
-            candidate = name if k == 1 else f"{name}_{k}"
-            if self.helpers.setdefault(candidate, obj) is obj:
-                return candidate
-        raise AssertionError("unreachable")
+        candidate, k = name, 1
+        while self.helpers.setdefault(candidate, obj) is not obj:
+            k += 1
+            candidate = f"{name}_{k}"
+        return candidate
 
     def _prepare(self, i: int, node: Node) -> None:
         # node i's forward spelling and chain-rule text, made once per kind of node
-        op = node.op
-        assert op is not None
+        op = node.the_op()
         n = len(node.parents)
         key = (op.name, op.forward, op.derivative, op.params, n)
         known = self._kinds.get(key)
@@ -222,8 +227,7 @@ class Writer:
         return lambda args: f"{fname}({', '.join([*args, *texts])})"
 
     def _rule_of(self, node: Node) -> tuple[list[str] | None, tuple[bool, ...], str]:
-        op = node.op
-        assert op is not None
+        op = node.the_op()
         n = len(node.parents)
         rule = rule_code(op, n)
         if rule.templates is not None and self._verified(node, rule.templates, rule.helpers):
@@ -234,8 +238,7 @@ class Writer:
     def _verified(self, node: Node, templates: Sequence[str], helpers: dict[str, Any]) -> bool:
         # the traced text against the rule itself at this node's traced values, at two
         # upstream gradients: any difference (or a different error) and the rule is called
-        assert node.op is not None
-        op, n = node.op, len(node.parents)
+        op, n = node.the_op(), len(node.parents)
         args = [self.t.nodes[p].value for p in node.parents]
         names = [f"a{k}" for k in range(n)]
         body = ", ".join(t.format(*names, g="g", o="o") for t in templates)
@@ -289,8 +292,7 @@ class Writer:
     def equation(self, i: int) -> str:
         """Node i's op as a reader writes it: ``t = a * b``, ``t = x ** 2``, ``t = tanh(n)``."""
         node = self.t.nodes[i]
-        op = node.op
-        assert op is not None
+        op = node.the_op()
         args = [self.t.nodes[p].name for p in node.parents]
         if len(args) == 2 and op.symbol in ("+", "*", "**") and not op.params:
             text = f"{args[0]} {op.symbol} {args[1]}"
@@ -308,9 +310,8 @@ class Writer:
         # up to four inputs that are not constants)
         t = self.t
         node = t.nodes[i]
-        assert node.op is not None
         targets = [p for p in node.parents if t.nodes[p].kind != "const"]
-        local = rule_code(node.op, len(node.parents), local=True).templates
+        local = rule_code(node.the_op(), len(node.parents), local=True).templates
         if local is None or not targets or len(targets) > 4:
             return ""
         args = [t.nodes[p].name for p in node.parents]
@@ -360,13 +361,13 @@ class Writer:
         # added to what the parent has (or, for its first one, assigned: no 0.0 + c)
         t = self.t
         node = t.nodes[i]
-        assert node.op is not None
+        op = node.the_op()
         texts, risky, fallback = self._rules[i]
         g = f"d{node.name}"
         args = [t.nodes[p].name for p in node.parents]
         body: list[str] = []
         if texts is None:
-            params = "".join(f", {_const_text(p)}" for p in node.op.params)
+            params = "".join(f", {_const_text(p)}" for p in op.params)
             body.append(f"_l = {fallback}(M, {g}, {node.name}, {', '.join(args)}{params})")
             contributions = [f"_l[{k}]" for k in range(len(args))]
         else:

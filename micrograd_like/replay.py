@@ -336,7 +336,7 @@ class Compiled:
 
         Raises :class:`GraphChangedError` naming the first node that differs when the new
         graph is not the traced one (the function branches on the data, or turns ``.data``
-        into a constant), and ``AssertionError`` if the replay's output or gradients differ
+        into a constant), and ``RuntimeError`` if the replay's output or gradients differ
         from ``backward()``'s by a single bit (which would be a bug in the replay).
         """
         flat, _ = self._inputs(args)
@@ -353,7 +353,7 @@ class Compiled:
         got = [value, *gin, *gcap]
         bad = [i for i, (a, b) in enumerate(zip(got, want, strict=True)) if a.hex() != b.hex()]
         if bad:
-            raise AssertionError(
+            raise RuntimeError(
                 f"{self._where}: the replay differs from backward() at {len(bad)} value(s) "
                 f"(first: {got[bad[0]]!r} != {want[bad[0]]!r}); please report this bug"
             )
@@ -393,8 +393,7 @@ class Compiled:
             return err
         local = tb.tb_frame.f_locals
         node = self._trace.nodes[i]
-        op = node.op
-        assert op is not None
+        op = node.the_op()
         inputs = [_value(self._trace.nodes[p], local) for p in node.parents]
         try:
             if phase == "forward":
@@ -423,8 +422,7 @@ def _describe(node: Node, trace: Trace) -> str:
         return f"the captured {trace.captured[node.slot]!r}"
     if node.kind == "input":
         return f"input {node.slot}"
-    assert node.op is not None
-    return f"{node.op.describe()} of nodes {list(node.parents)}"
+    return f"{node.the_op().describe()} of nodes {list(node.parents)}"
 
 
 def compile(fn: Callable[..., Value], *example_args: Any, comments: bool | None = None) -> Compiled:
