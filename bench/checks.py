@@ -114,6 +114,62 @@ def check_demo(runs: dict[str, Any]) -> list[Finding]:
     return findings
 
 
+# The GPT's losses over its timed steps: bit for bit where two engines do the same float
+# operations in the same order, and never further apart than this (relative) where a local
+# derivative is rounded in another order (the lean Value stores k x^(k-1) and multiplies by g
+# later; micrograd_like's rule computes (g k) x^(k-1)): the Adam steps carry such last-bit
+# differences into the next losses.
+GPT_TOL = 1e-12
+
+
+def _bits(a: list[float], b: list[float]) -> tuple[int, float]:
+    """How many pairs differ at all, and the largest relative difference."""
+    diffs = [abs(x - y) / max(abs(x), abs(y), 1e-300) for x, y in zip(a, b, strict=True)]
+    return sum(x != y for x, y in zip(a, b, strict=True)), max(diffs, default=0.0)
+
+
+def check_gpt(runs: dict[str, Any]) -> list[Finding]:
+    """The microgpt-style step: every engine's losses and step-0 gradients against the lean
+    Value's (bit for bit, or within GPT_TOL with the number of differing values said)."""
+    ref = find(runs.get("lean", {}), "gpt_check")
+    if not _ok(ref):
+        return []
+    findings = []
+    for key, run in runs.items():
+        m = find(run, "gpt_check")
+        if key == "lean" or not _ok(m):
+            continue
+        problems = []
+        if m["inputs_digest"] != ref["inputs_digest"]:
+            problems.append(f"inputs digest {m['inputs_digest']} != {ref['inputs_digest']}")
+        n_loss, worst_loss = _bits(m["losses"], ref["losses"])
+        n_grad, worst_grad = _bits(m["grads"], ref["grads"])
+        if worst_loss > GPT_TOL or worst_grad > GPT_TOL:
+            problems.append(f"differ by up to {max(worst_loss, worst_grad):.1e} (> {GPT_TOL:g})")
+        same = "bit for bit" if not n_loss else f"{n_loss} differ, by up to {worst_loss:.1e}"
+        detail = (
+            f"{len(m['losses'])} losses {same} (last {m['losses'][-1]!r}); step-0 gradients: "
+            + ("all bit for bit" if not n_grad else f"{n_grad} differ, by up to {worst_grad:.1e}")
+        )
+        findings.append(
+            Finding(key, "GPT steps vs lean", "; ".join([*problems, detail]), not problems)
+        )
+    return findings
+
+
+def check_replay(runs: dict[str, Any]) -> list[Finding]:
+    """The compiled replay's step-0 loss and gradients: bit for bit the engine's own."""
+    run = runs.get("mgl", {})
+    replay, engine = find(run, "mlp_replay"), find(run, "mlp_check")
+    if not _ok(replay) or not _ok(engine):
+        return []
+    n_grad = sum(a != b for a, b in zip(replay["grads"], engine["grads"], strict=True))
+    same = replay["loss"] == engine["loss"] and not n_grad
+    detail = f"loss {replay['loss']!r}; {len(replay['grads'])} gradients, {n_grad} differ"
+    return [Finding("mgl", "compiled replay vs backward(), MLP step 0", detail, same)]
+
+
 def check_all(runs: dict[str, Any]) -> list[Finding]:
     """Every check; any Finding with ok=False means the engines disagree."""
-    return check_mlp(runs) + check_chains(runs) + check_demo(runs)
+    checks = (check_mlp, check_chains, check_demo, check_gpt, check_replay)
+    return [finding for check in checks for finding in check(runs)]

@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bench import workloads
+from bench import gpt, workloads
 
 Result = dict[str, Any]
 
@@ -76,6 +76,11 @@ class Engine:
     node_type: type | None = None  # counted with gc to get nodes per graph
     # the engine's own way to pause the cycle collector around graph building, if it has one
     paused: Callable[[], AbstractContextManager[None]] | None = None
+    # a micrograd-style scalar class (``.data``, ``.grad``, ``.backward()``, ``exp``, ``log``,
+    # ``relu``, arithmetic with numbers) to run bench/gpt.py's training step on
+    value_type: Callable[[float], Any] | None = None
+    # the engine's compiled replay of the MLP step, if it has one (bench/engines/mgl.py)
+    replay: Callable[[list[float], int], Model] | None = None
     info: dict[str, str] = field(default_factory=dict)
 
 
@@ -300,6 +305,11 @@ def task_mlp_check(engine: Engine) -> Result:
     graph_nodes = getattr(model, "graph_nodes", None)
     if graph_nodes is not None:
         nodes = graph_nodes(loss)
+    return {**_loss_and_grads(model, loss), "graph_nodes": nodes}
+
+
+def _loss_and_grads(model: Model, loss: Any) -> Result:
+    """Backpropagate a model's loss from zero gradients; the loss, accuracy and gradients."""
     model.zero_grad()
     model.backward(loss)
     grads = model.grads()
@@ -309,7 +319,6 @@ def task_mlp_check(engine: Engine) -> Result:
         "accuracy": model.accuracy(),
         "grad_norm": math.sqrt(sum(g * g for g in grads)),
         "grads": grads,
-        "graph_nodes": nodes,
     }
 
 
@@ -385,6 +394,100 @@ def task_mlp_eval(engine: Engine) -> Result:
     return out
 
 
+def _value_type(engine: Engine) -> Callable[[float], Any]:
+    if engine.value_type is None:
+        raise NotImplementedError(f"{engine.name} has no scalar class for the GPT")
+    return engine.value_type
+
+
+def task_gpt_check(engine: Engine, steps: int = gpt.TIMED_STEPS) -> Result:
+    """The GPT's losses over the timed steps from the initial weights, the gradients of the
+    first step and the number of nodes its forward made, for the cross-engine check."""
+    value_type = _value_type(engine)
+    words = gpt.make_words()
+    model = gpt.Gpt(value_type, gpt.init_weights())
+    opt = gpt.Adam(model.params)
+    gc.collect()
+    nodes_before = count_instances(engine.node_type) if engine.node_type else 0
+    loss = model.loss(words[0])
+    nodes = count_instances(engine.node_type) - nodes_before if engine.node_type else None
+    loss.backward()
+    grads = [float(p.grad) for p in model.params]
+    losses = [float(loss.data)]
+    del loss
+    opt.step(0)
+    for k in range(1, steps):
+        losses.append(float(gpt.train_step(model, opt, words[k], k).data))
+    return {
+        "inputs_digest": gpt.inputs_digest(),
+        "params": len(model.params),
+        "graph_nodes": nodes,
+        "losses": losses,
+        "last_loss": losses[-1],
+        "grads": grads,
+        "words": words[:steps],
+    }
+
+
+def task_gpt_step(engine: Engine, gc_off: bool = False, paused: bool = False) -> Result:
+    """Mean time per step of the GPT's first TIMED_STEPS training steps (one word each) from
+    the initial weights, median over repetitions; each step is forward, backward and Adam,
+    with the collector on as users run it (off, or the step inside the engine's pause)."""
+    value_type = _value_type(engine)
+    pause = _pause(engine, paused)
+    words = gpt.make_words()
+    init = gpt.init_weights()
+
+    def once() -> tuple[float, ...]:
+        model = gpt.Gpt(value_type, init)
+        opt = gpt.Adam(model.params)
+        total = 0.0
+        for k in range(gpt.TIMED_STEPS):
+            t0 = time.perf_counter()
+            with pause():
+                gpt.train_step(model, opt, words[k], k)
+            total += time.perf_counter() - t0
+        return (total / gpt.TIMED_STEPS,)
+
+    gc.collect()
+    once()  # warm-up
+    with gc_disabled(gc_off):
+        runs = repeat(once, min_reps=3, max_reps=15, budget_s=4.0, between=_collect)
+    times = [r[0] for r in runs]
+    return {
+        "reps": len(runs),
+        "gc": "off" if gc_off else "paused" if paused else "on",
+        "steps": gpt.TIMED_STEPS,
+        "step_ms": statistics.median(times) * 1e3,
+        "min_ms": min(times) * 1e3,
+    }
+
+
+def task_mlp_replay(engine: Engine) -> Result:
+    """The demo's MLP step (forward, zero grads, backward, update) through the engine's
+    compiled replay: compile time, median step time, and its step-0 loss and gradients."""
+    if engine.replay is None:
+        raise NotImplementedError(f"{engine.name} has no compiled replay")
+    t0 = time.perf_counter()
+    model = engine.replay(workloads.init_params(), workloads.DEMO_STEPS)
+    setup_s = time.perf_counter() - t0
+    out = {**_loss_and_grads(model, model.forward()), "setup_s": setup_s}
+    out.update(getattr(model, "compile_info", {}))
+    params = workloads.init_params()
+
+    def once() -> tuple[float, ...]:
+        model.set_params(params)
+        t0 = time.perf_counter()
+        _step(model, 0)
+        return (time.perf_counter() - t0,)
+
+    gc.collect()
+    runs = repeat(once, min_reps=5, max_reps=200, budget_s=3.0)
+    times = [r[0] for r in runs]
+    out.update(reps=len(runs), step_ms=statistics.median(times) * 1e3, min_ms=min(times) * 1e3)
+    return out
+
+
 TASKS: dict[str, Callable[..., Result]] = {
     "chain": task_chain,
     "chain_raised": lambda e, n: task_chain(e, n, raised=True),
@@ -400,6 +503,11 @@ TASKS: dict[str, Callable[..., Result]] = {
     "mlp_step_paused": lambda e: task_mlp_step(e, paused=True),
     "mlp_demo": task_mlp_demo,
     "mlp_eval": task_mlp_eval,
+    "mlp_replay": task_mlp_replay,
+    "gpt_check": task_gpt_check,
+    "gpt_step": task_gpt_step,
+    "gpt_step_gcoff": lambda e: task_gpt_step(e, gc_off=True),
+    "gpt_step_paused": lambda e: task_gpt_step(e, paused=True),
 }
 
 

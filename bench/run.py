@@ -27,13 +27,13 @@ if __package__ in (None, ""):
 
 from bench import workloads  # noqa: E402
 from bench.checks import check_all  # noqa: E402
-from bench.report import Config, render  # noqa: E402
+from bench.report import LOAD_KEY, Config, render  # noqa: E402
 
 COMPARE_PYTHON = BENCH / ".venv-compare" / "bin" / "python"
 OUT = BENCH / "out"
 NOTES = BENCH / "NOTES.md"  # the analysis of unmet targets, by hand, copied into RESULTS.md
 JOB_TIMEOUT_S = 900
-ENGINES = ("floats", "mgl", "mg", "torch_scalar", "torch_batched")
+ENGINES = ("floats", "mgl", "lean", "mg", "torch_scalar", "torch_batched")
 FULL = Config(
     chain_n=workloads.CHAIN_N,
     sizes=workloads.CHAIN_SIZES,
@@ -73,11 +73,17 @@ def plan(c: Config) -> list[Job]:
     paused = tuple(f"chain_paused:{n}" for n in c.sizes)
     demo = f"mlp_demo:{c.demo_steps}"
     mlp = ("mlp_check", "mlp_step", "mlp_step_gcoff", demo)
+    gpt = ("gpt_check", "gpt_step", "gpt_step_gcoff")
     repeated = [
         Job("floats", here, (f"chain:{c.chain_n}", "mlp_check", "mlp_step", demo)),
         Job("mgl", here, (*sizes, *paused, *mlp, "mlp_step_paused", "mlp_eval")),
         Job("mgl", here, (f"deep:{c.deep_n}",)),
         Job("mgl", here, (f"deep_paused:{c.deep_n}",)),
+        # the microgpt-style step: micrograd_like against the lean Value, side by side
+        Job("mgl", here, (*gpt, "gpt_step_paused")),
+        Job("lean", here, gpt),
+        # the compiled replay, in a process of its own so its compile time starts cold
+        Job("mgl", here, ("mlp_replay",)),
     ]
     return [
         *(job for _ in range(ROUNDS) for job in repeated),
@@ -88,6 +94,7 @@ def plan(c: Config) -> list[Job]:
             compare,
             (*sizes, f"chain_raised:{c.chain_n}", f"chain_raised_gcoff:{c.chain_n}", *mlp),
         ),
+        Job("mg", compare, ("gpt_check", "gpt_step")),  # fails at the GPT's first exp
         Job("mg", compare, (f"node_mem:{c.mem_n}",)),
         Job("torch_scalar", compare, (*sizes, "mlp_check", "mlp_step", demo)),
         Job("torch_scalar", compare, (f"node_mem:{c.mem_n}",)),
@@ -254,7 +261,7 @@ def main() -> int:
         **machine(),
         "command": command,
         "wall time of the whole run": f"{wall:.0f} s",
-        "load average (1, 5, 15 min) before / after the run": f"{load_before} / {_load()}",
+        LOAD_KEY: f"{load_before} / {_load()}",
     }
     return write(runs, config, header, args.output)
 

@@ -84,4 +84,5 @@ def make_engine() -> Engine:
         chain=MicrogradChain,
         model=MicrogradMLP,
         node_type=Value,
+        value_type=Value,  # runs the GPT only as far as its first exp (micrograd has none)
     )

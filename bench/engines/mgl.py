@@ -7,6 +7,7 @@ same user code as every other engine's (``x * c`` and ``x + c`` on a Value).
 
 from __future__ import annotations
 
+import math
 from importlib.metadata import PackageNotFoundError, version
 
 import micrograd_like
@@ -81,6 +82,39 @@ class MglMLP:
                 self._score()
 
 
+class MglReplayMLP(MglMLP):
+    """The same model, loss and optimizer, with the step's forward and backward replayed.
+
+    The loss function is traced once (``micrograd_like.compile``); every step then runs the
+    generated code, which reads the parameters' current values and adds their gradients to
+    ``.grad``, and the SGD update is the optimizer's own.
+    """
+
+    def __init__(self, flat: list[float], steps: int) -> None:
+        super().__init__(flat, steps)
+        self.step = micrograd_like.compile(self.loss)
+        self.compile_info = {"lines": self.step.lines, **self.step.timings}
+        self._value = math.nan
+
+    def loss(self) -> Value:
+        """The demo loss, as MglMLP.forward builds it."""
+        return hinge(self._score(), self.ys) + l2_penalty(self.params, alpha=workloads.ALPHA)
+
+    def forward(self) -> None:
+        # the replay runs forward and backward in one go, in backward() below
+        return None
+
+    def backward(self, loss: None) -> None:
+        self._value = self.step()
+
+    def loss_value(self, loss: None) -> float:
+        return self._value
+
+    def accuracy(self) -> float:
+        with no_grad():
+            return accuracy([s.data for s in self._score()], self.ys)
+
+
 def _version() -> str:
     try:
         return version("micrograd_like")
@@ -97,5 +131,7 @@ def make_engine() -> Engine:
         model=MglMLP,
         node_type=Value,
         paused=gc_paused,
+        value_type=Value,
+        replay=MglReplayMLP,
         info={"source": micrograd_like.__file__.rsplit("/", 2)[0]},
     )
