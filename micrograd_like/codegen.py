@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from micrograd_like.backprop import backward_order
 from micrograd_like.engine import Value, topological_order
 from micrograd_like.ops import FLOAT_MATH, Op
 from micrograd_like.rulegen import forward_code, literal, rule_code
@@ -27,41 +28,6 @@ __all__ = ["Node", "Trace", "Writer", "backward_order", "trace_graph"]
 
 
 # ----------------------------------------------------------------------------- the graph
-
-
-def backward_order(root: Value) -> list[Value]:
-    """The inner nodes in the order backward() takes them (root first).
-
-    A copy of the first phase of the engine's pass, on public attributes, until the engine
-    exposes ``backward_order``: depth-first over parents in argument order; a node is listed
-    once every node it depends on is, and the list is then reversed.
-    """
-    state: dict[int, int] = {}  # 1: its parents are being walked, 2: listed
-    seen = {id(root)}
-    order: list[Value] = []
-    stack = [root]
-    while stack:
-        v = stack.pop()
-        mark = state.get(id(v), 0)
-        if mark:
-            if mark == 1:
-                state[id(v)] = 2
-                order.append(v)
-            continue
-        parents = v.parents
-        if not parents:
-            continue
-        state[id(v)] = 1
-        stack.append(v)
-        for p in reversed(parents):
-            if id(p) not in seen:
-                seen.add(id(p))
-                if p.parents:
-                    stack.append(p)
-            elif not state.get(id(p)) and p.parents:
-                stack.append(p)
-    order.reverse()
-    return order
 
 
 @dataclass

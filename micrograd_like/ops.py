@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from micrograd_like.engine import Operand, Value
 
-__all__ = ["FLOAT_MATH", "OPS", "Op", "define_op", "get_op", "undefine_op"]
+__all__ = ["FLOAT_MATH", "OPS", "Op", "define_op", "exact_sum", "get_op", "undefine_op"]
 
 Forward = Callable[..., float]
 Derivative = Callable[..., Sequence[Any]]
@@ -214,9 +214,12 @@ def _sqrt(x: float) -> float:
     return math.sqrt(x)
 
 
-def _fsum(xs: Sequence[float]) -> float:
-    # the exact sum rounded once; where fsum refuses (inf + -inf, or a partial sum beyond the
-    # float range) the answer is what adding the floats one by one gives: nan, or +-inf
+def exact_sum(xs: Sequence[float]) -> float:
+    """Return the sum of ``xs`` as the ``sum`` op computes it: exact, rounded once (``fsum``).
+
+    Where ``fsum`` refuses (``inf + -inf``, or a partial sum beyond the float range) the answer
+    is what adding the floats one by one gives (NaN, or an infinity), the float rules.
+    """
     try:
         return math.fsum(xs)
     except (ValueError, OverflowError):
@@ -237,8 +240,8 @@ def _dot_forward(ws: Sequence[float], xs: Sequence[float], b: float) -> float:
     # The dot op's forward on its inputs split in three; nn calls it directly, unpacked.
     try:
         return math.fsum(map(operator.mul, ws, xs)) + b
-    except (ValueError, OverflowError):  # inf - inf, or overflow: as floats do (see _fsum)
-        return _fsum([w * x for w, x in zip(ws, xs, strict=True)]) + b
+    except (ValueError, OverflowError):  # inf - inf, or overflow: as floats do (see exact_sum)
+        return exact_sum([w * x for w, x in zip(ws, xs, strict=True)]) + b
 
 
 def _logsumexp(*xs: float) -> float:
@@ -418,7 +421,9 @@ CLAMP = define_op(
     lambda m, g, out, x, lo, hi: (g * (1.0 if lo < m.value(x) < hi else 0.0),),
 )
 # n-ary sum: every input gets g
-SUM = define_op("sum", -1, lambda *xs: _fsum(xs), lambda m, g, out, *xs: [g] * len(xs), symbol="Σ")
+SUM = define_op(
+    "sum", -1, lambda *xs: exact_sum(xs), lambda m, g, out, *xs: [g] * len(xs), symbol="Σ"
+)
 # a neuron's weighted sum, inputs (w_1..w_n, x_1..x_n, b): sum_i w_i x_i + b
 DOT = define_op(
     "dot",

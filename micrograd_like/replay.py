@@ -395,6 +395,8 @@ class Compiled:
         node = self._trace.nodes[i]
         op = node.the_op()
         inputs = [_value(self._trace.nodes[p], local) for p in node.parents]
+        if op.forward is None:  # trace_graph refuses such nodes: never reached
+            return err
         try:
             if phase == "forward":
                 op.forward(*inputs, *op.params)

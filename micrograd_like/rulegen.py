@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from micrograd_like.ops import FLOAT_MATH, Op, get_op
+from micrograd_like.ops import FLOAT_MATH, Op, exact_sum, get_op
 
 __all__ = ["ForwardCode", "RuleCode", "forward_code", "literal", "rule_code"]
 
@@ -414,8 +414,8 @@ _TABLE_FORWARDS: dict[str, ForwardCode] = {
     "sqrt": _call("sqrt", math.sqrt),
     "pow": ForwardCode(_pow_text, {}),
     "relu": ForwardCode(lambda a, p: f"0.0 if {a[0]} <= 0.0 else {a[0]}", {}),
-    "sum": ForwardCode(lambda a, p: f"fsum(({', '.join(a)},))", {"fsum": math.fsum}),
-    "dot": ForwardCode(_dot_text, {"fsum": math.fsum}),
+    "sum": ForwardCode(lambda a, p: f"fsum(({', '.join(a)},))", {"fsum": exact_sum}),
+    "dot": ForwardCode(_dot_text, {"fsum": exact_sum}),
 }
 
 

@@ -86,7 +86,7 @@ def points(name: str, n: int, rng: random.Random) -> list[tuple[float, ...]]:
 def _template_fn(text: str, n: int, helpers: dict[str, Any]) -> Callable[..., Any]:
     names = [f"a{i}" for i in range(n)]
     body = text.format(*names, g="g", o="o")
-    scope = {**helpers, "nan": math.nan, "inf": math.inf, "fsum": math.fsum}
+    scope = {"nan": math.nan, "inf": math.inf, **helpers}
     fn: Callable[..., Any] = eval(f"lambda g, o, {', '.join(names)}: ({body})", scope)
     return fn
 
