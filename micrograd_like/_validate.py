@@ -18,7 +18,19 @@ from micrograd_like.engine import Value
 
 
 def _shown(x: object) -> str:
-    return f"{type(x).__name__} {x!r:.60}"
+    return f"{type(x).__name__} {brief(x)}"
+
+
+def brief(x: object, limit: int = 60) -> str:
+    """A short ``repr`` of ``x`` for a message: cut at ``limit`` characters, and a huge int
+    described by its size (Python refuses to write out an int of more than 4300 digits)."""
+    if isinstance(x, int) and x.bit_length() > 128:
+        return f"<an int of {x.bit_length()} bits>"
+    try:
+        text = repr(x)
+    except Exception:  # a repr that fails must not hide the real error
+        return f"<{type(x).__name__} object>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _or_none(or_none: bool) -> str:
@@ -58,7 +70,10 @@ def real(
     # float first: the common case then skips the slower abstract-class check
     if isinstance(x, bool) or not isinstance(x, (float, numbers.Real)):
         raise wrong_type(f"{what} must be a real number{_or_none(or_none)}, got {_shown(x)}")
-    f = float(x)
+    try:
+        f = float(x)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{what} must be finite, got {_shown(x)}, too large for a float") from None
     if not math.isfinite(f):
         raise ValueError(f"{what} must be finite, got {f!r}")
     if (
@@ -85,7 +100,7 @@ def count(
         raise wrong_type(f"{what} must be an int{_or_none(or_none)}, got {_shown(x)}")
     n = int(x)
     if least is not None and n < least:
-        raise ValueError(f"{what} must be at least {least}{_or_none(or_none)}, got {n}")
+        raise ValueError(f"{what} must be at least {least}{_or_none(or_none)}, got {brief(n)}")
     return n
 
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
-from micrograd_like._validate import count, real
+from micrograd_like._validate import count, flag, real
 
 __all__ = [
     "Target",
@@ -50,7 +51,12 @@ def _listed(data: object, name: str) -> list[Any]:
     if hasattr(data, "tolist") and not isinstance(data, list | tuple):
         data = data.tolist()
     if isinstance(data, str | bytes) or not isinstance(data, Sequence):
-        raise TypeError(f"{name}: expected a list (or numpy array), got {type(data).__name__}")
+        unordered = (
+            "; a set or dict has no order" if isinstance(data, AbstractSet | Mapping) else ""
+        )
+        raise TypeError(
+            f"{name}: expected a list (or numpy array), got {type(data).__name__}{unordered}"
+        )
     if len(data) == 0:
         raise ValueError(f"{name}: the dataset is empty")
     return list(data)
@@ -70,6 +76,11 @@ def as_rows(X: object, name: str = "X") -> list[list[float]]:
     for i, row in enumerate(rows):
         if hasattr(row, "tolist") and not isinstance(row, list | tuple):
             row = row.tolist()
+        if isinstance(row, AbstractSet | Mapping):
+            raise TypeError(
+                f"{name}: row {i} is a {type(row).__name__}, which has no order; "
+                "give each row as a list of numbers"
+            )
         if isinstance(row, str | bytes) or not isinstance(row, Sequence):
             raise ValueError(
                 f"{name}: row {i} is {type(row).__name__} {row!r:.40}, expected a list of"
@@ -94,12 +105,20 @@ def as_targets(y: object, name: str = "y") -> list[Target]:
     of shape ``(n, 1)`` is flattened to ``n`` numbers. Accepts lists, tuples and numpy arrays.
     """
     items = _listed(y, name)
-    if any(hasattr(t, "tolist") or isinstance(t, list | tuple) for t in items):
+    if any(_is_row(t) for t in items):
         rows = as_rows(items, name)
         if len(rows[0]) > 1:
             return list(rows)
         items = [row[0] for row in items]  # a column: (n, 1) -> n labels
     return [_label(t, f"{name}[{i}]") for i, t in enumerate(items)]
+
+
+def _is_row(t: object) -> bool:
+    # a list, tuple or array of targets; a numpy scalar (np.int64(1)) has tolist() too, but
+    # no dimensions: it is one label
+    if isinstance(t, list | tuple):
+        return True
+    return hasattr(t, "tolist") and getattr(t, "ndim", 1) != 0
 
 
 def _label(t: object, where: str) -> int | float:
@@ -159,6 +178,7 @@ def make_moons(
     standard deviation ``noise``. ``signed=True`` gives labels -1 / +1 instead of 0 / 1.
     """
     n = count(n, "make_moons: n")
+    flag(signed, "make_moons: signed")
     noise = real(noise, "make_moons: noise", at_least=0.0)
     rng = _seeded(seed, "make_moons")
     upper, lower = n // 2, n - n // 2
@@ -184,6 +204,7 @@ def make_circles(
     of standard deviation ``noise``. ``0 < factor < 1``. ``signed=True`` gives -1 / +1.
     """
     n = count(n, "make_circles: n")
+    flag(signed, "make_circles: signed")
     noise = real(noise, "make_circles: noise", at_least=0.0)
     factor = real(factor, "make_circles: factor", above=0.0, below=1.0)
     rng = _seeded(seed, "make_circles")
@@ -205,6 +226,7 @@ def make_xor(
     deviation ``noise`` is added afterwards. ``signed=True`` gives -1 / +1.
     """
     n = count(n, "make_xor: n")
+    flag(signed, "make_xor: signed")
     noise = real(noise, "make_xor: noise", at_least=0.0)
     rng = _seeded(seed, "make_xor")
     points: list[tuple[list[float], int]] = []

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from micrograd_like._files import a_path, write_atomically
+from micrograd_like._validate import flag
 from micrograd_like.dotwriter import render
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ class Diagram:
         ``g.<format>`` (``cleanup=True`` removes the DOT file again). The picture is written to
         a temporary file beside it and renamed, so a failure leaves no half-written file.
         """
+        flag(cleanup, "Diagram.render: cleanup")
         if outfile is None and filename is None:
             raise TypeError("Diagram.render: give outfile= (or a filename for the DOT text)")
         folder = Path() if directory is None else a_path(directory, "Diagram.render: directory")

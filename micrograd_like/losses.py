@@ -9,6 +9,7 @@ summed by a single n-ary ``sum`` node (:func:`~micrograd_like.functional.vsum`) 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeGuard
 
@@ -243,10 +244,16 @@ def _predict(
         preds: list[float] = []
         for r in rows:
             zs = [v.data for v in values(r, where)]
-            preds.append(zs.index(max(zs)))  # the first largest logit
+            # the first largest logit; a NaN logit predicts NaN, which matches no class
+            preds.append(math.nan if any(z != z for z in zs) else zs.index(max(zs)))
         return preds, len(rows[0])
     low, high = labels
-    return [high if _scalar(o, i, where).data > threshold else low for i, o in enumerate(outs)], 0
+    preds = []
+    for i, o in enumerate(outs):
+        s = _scalar(o, i, where).data
+        # a NaN score is neither above nor below the threshold: it predicts NaN, never a label
+        preds.append(high if s > threshold else low if s <= threshold else math.nan)
+    return preds, 0
 
 
 def predictions(
@@ -278,7 +285,7 @@ def accuracy(
     ``labels=(0, 1)`` for logits (threshold 0) and for sigmoid probabilities
     (``threshold=0.5``). Rows of class logits (rows of at least two, or rows of any width
     with ``labels=None``) are read against int class ids: the prediction is the first
-    largest logit.
+    largest logit. A NaN output (a diverged model) is always counted wrong.
     """
     where = "accuracy"
     pair = _label_pair(labels, where)

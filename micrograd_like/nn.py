@@ -24,7 +24,7 @@ import itertools
 import math
 import numbers
 import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from typing import Any, Literal
 
 from micrograd_like._validate import count, flag, real
@@ -118,14 +118,17 @@ def _count(x: object, what: str) -> int:
 def _inputs(x: Input, nin: int | None, where: str) -> list[Value]:
     # one validation route for every module call: a flat sequence (or 1-D array) of numbers
     # or Values, of the module's input width
-    if isinstance(x, (Value, str, bytes)) or not isinstance(x, Iterable):
-        raise TypeError(
-            f"{where}: expected a sequence of inputs (list, tuple or 1-D array), "
-            f"got {type(x).__name__} {x!r:.60}"
-        )
-    ndim = getattr(x, "ndim", 1)
-    if ndim != 1:
-        raise ValueError(f"{where}: expected a 1-D input, got an array with ndim={ndim}")
+    if x.__class__ is not list and x.__class__ is not tuple:  # lists and tuples: fast path
+        if isinstance(x, (Value, str, bytes, Set, Mapping)) or not isinstance(x, Iterable):
+            unordered = isinstance(x, (Set, Mapping))
+            raise TypeError(
+                f"{where}: expected a sequence of inputs (list, tuple or 1-D array), "
+                f"got {type(x).__name__} {x!r:.60}"
+                + ("; a set or dict has no input order" if unordered else "")
+            )
+        ndim = getattr(x, "ndim", 1)
+        if ndim != 1:
+            raise ValueError(f"{where}: expected a 1-D input, got an array with ndim={ndim}")
     xs = list(x)
     if nin is not None and len(xs) != nin:
         raise ValueError(f"{where}: expected {nin} inputs, got {len(xs)}")
@@ -136,8 +139,61 @@ def _inputs(x: Input, nin: int | None, where: str) -> list[Value]:
                     f"{where}: input {i} must be a number or a Value, "
                     f"got {type(v).__name__} {v!r:.60}"
                 )
-            xs[i] = Value(float(v))
+            try:
+                xs[i] = Value(float(v))
+            except OverflowError:
+                raise ValueError(
+                    f"{where}: input {i} is too large for a float: {v!r:.60}"
+                ) from None
     return xs
+
+
+class _WidthError(ValueError):
+    """A module inside a container got an input of the wrong width.
+
+    Each container on the way up prepends its own step to the path, so the message names the
+    module from the outermost one called: ``Sequential.1 (Layer): expected 4 inputs, got 3``.
+    """
+
+    def __init__(self, owner: str, path: str, nin: int, got: int) -> None:
+        super().__init__(owner, path, nin, got)
+        self.owner, self.path, self.nin, self.got = owner, path, nin, got
+
+    def __str__(self) -> str:
+        return f"{self.owner}{self.path}: expected {self.nin} inputs, got {self.got}"
+
+    def under(self, owner: Module, i: int, child: Module) -> _WidthError:
+        """Put the container ``owner`` (whose item ``i`` is ``child``) in front of the path."""
+        self.owner = type(owner).__name__
+        self.path = f".{i} ({type(child).__name__}){self.path}"
+        self.args = (self.owner, self.path, self.nin, self.got)
+        return self
+
+
+def _width_error(owner: Module, i: int, child: Module, got: int) -> _WidthError:
+    return _WidthError(type(owner).__name__, f".{i} ({type(child).__name__})", child.nin or 0, got)
+
+
+def _resolves(root: Module, label: str, p: Value) -> bool:
+    # does the dotted name ``label`` lead from ``root`` to ``p``? (each step is O(1))
+    obj: object = root
+    for part in label.split("."):
+        if isinstance(obj, Module):
+            obj = vars(obj).get(part)
+        elif isinstance(obj, (list, tuple)) and part.isdigit() and int(part) < len(obj):
+            obj = obj[int(part)]
+        else:
+            return False
+    return obj is p
+
+
+def _member_modules(value: object) -> list[Module]:
+    # the modules an attribute value brings: itself, or the modules of a list of members
+    if isinstance(value, Module):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [o for o in value if isinstance(o, Module)]
+    return []
 
 
 class Module:
@@ -153,11 +209,56 @@ class Module:
     nin: int | None = None
 
     def __setattr__(self, name: str, value: object) -> None:
+        """Set an attribute; a Value or Module (or a list of them) becomes a member.
+
+        A module that contains this one (``m.child = m``, or any longer loop) is refused with
+        ``ValueError`` before anything changes. The new member's parameters are labelled with
+        their dotted names under this module; the work is proportional to the new member, not
+        to the whole module, so building a module attribute by attribute stays linear.
+        """
+        if not isinstance(value, (Value, Module, list, tuple)):
+            object.__setattr__(self, name, value)
+            return
+        for child in _member_modules(value):
+            if any(m is self for m in child.modules()):
+                what = "it is" if child is self else f"this {type(child).__name__} contains"
+                raise ValueError(
+                    f"{type(self).__name__}.{name}: {what} the {type(self).__name__} itself; "
+                    "a module cannot contain itself (a cycle); nothing was changed"
+                )
         object.__setattr__(self, name, value)
-        if isinstance(value, (Value, Module, list, tuple)):
-            # keep every parameter's label equal to its dotted name
-            for pname, p in self.named_parameters():
-                p.label = pname
+        self._label(name, value)
+
+    def _label(self, name: str, value: object) -> None:
+        # keep each parameter's label equal to its dotted name, touching only the new member;
+        # a parameter this module already names through another attribute keeps that name
+        # (the first name, as named_parameters lists it)
+        if isinstance(value, Value):
+            pairs = [(name, value)]
+        elif isinstance(value, Module):
+            pairs = [(f"{name}.{n}", p) for n, p in value.named_parameters()]
+        elif (
+            isinstance(value, (list, tuple))
+            and value
+            and all(isinstance(o, (Value, Module)) for o in value)
+        ):
+            pairs = []
+            for i, o in enumerate(value):
+                if isinstance(o, Value):
+                    pairs.append((f"{name}.{i}", o))
+                else:
+                    pairs.extend((f"{name}.{i}.{n}", p) for n, p in o.named_parameters())
+        else:
+            return
+        seen: set[int] = set()
+        for pname, p in pairs:
+            if id(p) in seen:
+                continue
+            seen.add(id(p))
+            old = p.label
+            if old and old != pname and old.split(".", 1)[0] != name and _resolves(self, old, p):
+                continue
+            p.label = pname
 
     # ------------------------------------------------------------------ structure
 
@@ -176,15 +277,26 @@ class Module:
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """Every parameter with its dotted name, in definition order; shared ones listed once."""
+        return self._named(set())
+
+    def _named(self, active: set[int]) -> list[tuple[str, Value]]:
+        # active: the modules being listed above this one; meeting one again is a cycle (made
+        # by changing a member list in place, which __setattr__ cannot see)
+        if id(self) in active:
+            raise ValueError(
+                f"{type(self).__name__} contains itself (a module cycle); remove the loop"
+            )
+        active.add(id(self))
         out: list[tuple[str, Value]] = []
         seen: set[int] = set()
         for attr, i, obj in self._members():
             name = attr if i is None else f"{attr}.{i}"
-            pairs = [(name, obj)] if isinstance(obj, Value) else obj.named_parameters()
+            pairs = [(name, obj)] if isinstance(obj, Value) else obj._named(active)
             for pname, p in pairs:
                 if id(p) not in seen:
                     seen.add(id(p))
                     out.append((pname if isinstance(obj, Value) else f"{name}.{pname}", p))
+        active.discard(id(self))
         return out
 
     def parameters(self) -> list[Value]:
@@ -208,14 +320,19 @@ class Module:
 
     def modules(self) -> list[Module]:
         """This module and every module below it, parents before children, each once."""
+        # depth first with an explicit stack: any depth, and a cycle is visited once
         out: list[Module] = [self]
         seen = {id(self)}
-        for _, _, obj in self._members():
-            if isinstance(obj, Module):
-                for m in obj.modules():
-                    if id(m) not in seen:
-                        seen.add(id(m))
-                        out.append(m)
+        stack = [self._members()]
+        while stack:
+            for _, _, obj in stack[-1]:
+                if isinstance(obj, Module) and id(obj) not in seen:
+                    seen.add(id(obj))
+                    out.append(obj)
+                    stack.append(obj._members())
+                    break
+            else:
+                stack.pop()
         return out
 
     def zero_grad(self) -> None:
@@ -486,15 +603,25 @@ class Sequential(Module):
         self.layers = list(modules)
 
     def forward(self, xs: list[Value]) -> list[Value]:
-        """Each module's forward on the previous one's outputs."""
-        for m in self.layers:
-            xs = m.forward(xs)
+        """Each module's forward on the previous one's outputs, each width checked first."""
+        for i, m in enumerate(self.layers):
+            if m.nin is not None and len(xs) != m.nin:
+                raise _width_error(self, i, m, len(xs))
+            try:
+                xs = m.forward(xs)
+            except _WidthError as err:
+                raise err.under(self, i, m) from None
         return xs
 
     def forward_floats(self, xs: list[float]) -> list[float]:
         """The same chain on plain floats."""
-        for m in self.layers:
-            xs = m.forward_floats(xs)
+        for i, m in enumerate(self.layers):
+            if m.nin is not None and len(xs) != m.nin:
+                raise _width_error(self, i, m, len(xs))
+            try:
+                xs = m.forward_floats(xs)
+            except _WidthError as err:
+                raise err.under(self, i, m) from None
         return xs
 
 
@@ -536,7 +663,9 @@ class MLP(Module):
     def forward(self, xs: list[Value]) -> list[Value]:
         """The layers in turn (with dropout after each hidden one), recording the graph."""
         last = self.layers[-1]
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
+            if len(xs) != layer.nin:  # a layer replaced by hand may not fit
+                raise _width_error(self, i, layer, len(xs))
             xs = layer.forward(xs)
             if self.dropout is not None and layer is not last:
                 xs = self.dropout.forward(xs)
@@ -545,7 +674,9 @@ class MLP(Module):
     def forward_floats(self, xs: list[float]) -> list[float]:
         """The same on plain floats."""
         last = self.layers[-1]
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
+            if len(xs) != layer.nin:
+                raise _width_error(self, i, layer, len(xs))
             xs = layer.forward_floats(xs)
             if self.dropout is not None and layer is not last:
                 xs = self.dropout.forward_floats(xs)
@@ -562,6 +693,8 @@ class MLP(Module):
             xs = _inputs(x, self.nin, "MLP.layer_outputs")
             outs: list[list[Value]] = []
             for i, layer in enumerate(self.layers):
+                if len(xs) != layer.nin:
+                    raise _width_error(self, i, layer, len(xs))
                 xs = layer(xs)
                 if self.dropout is not None and i < len(self.layers) - 1:
                     xs = self.dropout(xs)

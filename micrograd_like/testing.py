@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
+from micrograd_like._validate import flag
 from micrograd_like.checking import gradcheck
 from micrograd_like.engine import Value
 from micrograd_like.ops import OPS, Derivative, Forward, Op, define_op, undefine_op
@@ -288,6 +289,7 @@ def expressions(
     for what, n in (("max_ops", max_ops), ("max_inputs", max_inputs)):
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"expressions: {what} must be a positive int, got {n!r}")
+    flag(kinks, "expressions: kinks")
     # ops are looked up when drawing, so ops defined later count and a missing domain fails
     # the test that draws, not the collection of the whole test module
     return _expression(names, {**DOMAINS, **(domains or {})}, max_ops, max_inputs, kinks)

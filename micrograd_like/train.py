@@ -39,7 +39,7 @@ from micrograd_like.losses import (
     mse,
     predictions,
 )
-from micrograd_like.nn import Module
+from micrograd_like.nn import Module, _WidthError
 from micrograd_like.optim import (
     LR,
     SGD,
@@ -280,6 +280,7 @@ def _optimizer(optimizer: object, lr: LR | None, model: Module) -> Optimizer:
                 "fit: lr is for a named optimizer; this optimizer instance has its own lr "
                 f"({optimizer!r})"
             )
+        _same_parameters(optimizer, model)
         return optimizer
     if isinstance(optimizer, str):
         cls = OPTIMIZERS.get(optimizer.lower())
@@ -295,6 +296,31 @@ def _optimizer(optimizer: object, lr: LR | None, model: Module) -> Optimizer:
         return made
     raise TypeError(
         f"fit: optimizer must be a name or an Optimizer, got {type(optimizer).__name__}"
+    )
+
+
+def _same_parameters(optimizer: Optimizer, model: Module) -> None:
+    # an optimizer built on another model (or on part of this one) would train the wrong
+    # Values, or some not at all, without a word: its parameters must be exactly the model's
+    named = model.named_parameters()
+    ours = {id(p) for _, p in named}
+    held = {id(p) for p in optimizer.params}
+    extra = [i for i, p in enumerate(optimizer.params) if id(p) not in ours]
+    missing = [name for name, p in named if id(p) not in held]
+    if not extra and not missing:
+        return
+    parts = []
+    if extra:
+        first = optimizer.params[extra[0]]
+        parts.append(
+            f"it holds {len(extra)} parameter(s) the model lacks (first: params[{extra[0]}], "
+            f"label {first.label!r:.60})"
+        )
+    if missing:
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        parts.append(f"it misses {len(missing)} of the model's parameter(s) ({shown})")
+    raise ValueError(
+        f"fit: optimizer must be built on exactly model.parameters(); {'; '.join(parts)}"
     )
 
 
@@ -384,6 +410,8 @@ def _check_against_loss(
     # (or accuracy) cannot take, with the loss's own message naming the example
     try:
         _evaluate(model, rows, targets, spec, 0.0, 0.0, scored)
+    except _WidthError as err:
+        raise ValueError(f"fit: the model's module widths do not chain: {err}") from None
     except (TypeError, ValueError) as err:
         hint = ""
         if spec.name == "hinge" and all(t in (0, 1) for t in targets):
@@ -601,6 +629,12 @@ def fit(
     flag(shuffle, "fit: shuffle")
     if clip_grad is not None:
         clip_grad = real(clip_grad, "fit: clip_grad", above=0.0, or_none=True)
+    if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
+        raise TypeError(
+            "fit: callbacks must be a list of functions (() for none), "
+            f"got {type(callbacks).__name__} {callbacks!r:.40}"
+        )
+    callbacks = list(callbacks)
     for i, cb in enumerate(callbacks):
         if not callable(cb):
             raise TypeError(f"fit: callbacks[{i}] is not callable: {cb!r:.40}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 
+from micrograd_like._validate import flag
 from micrograd_like.engine import Value, topological_order
 from micrograd_like.ops import ADD, DOT, MUL, SUM, Op
 
@@ -33,7 +34,7 @@ class GraphView:
 
     def __init__(self, root: Value, *, expand: bool = False) -> None:
         self.root = root
-        self.expand = expand
+        self.expand = flag(expand, "GraphView: expand")
         self.opened: dict[Value, tuple[Value, list[Value]]] = {}
         self.part_of: dict[Value, Value] = {}
         self._parents: dict[Value, tuple[Value, ...]] = {}

@@ -1,0 +1,318 @@
+"""Issue 11's guarantees for modules, optimizers, training, data and the command line.
+
+Each test here failed on the code before its fix: widths between modules, optimizers that do
+not belong to the model, state that would be loaded half-checked, NaN scored as right, numpy
+labels, unordered inputs, non-bool flags, module cycles and quadratic attribute assignment.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import pickle
+from typing import Any
+
+import numpy as np
+import pytest
+
+from micrograd_like.engine import Value, no_grad
+from micrograd_like.losses import accuracy, predictions
+from micrograd_like.nn import MLP, Dropout, Layer, Module, Neuron, Sequential
+from micrograd_like.train import evaluate, fit
+
+# ----------------------------------------------------------------------------- item 3: widths
+
+
+def test_a_width_mismatch_inside_sequential_names_the_module_and_both_widths() -> None:
+    model = Sequential(Layer(2, 3, rng=0), Layer(4, 1, rng=1))
+    with pytest.raises(ValueError, match=r"Sequential\.1 \(Layer\): expected 4 inputs, got 3"):
+        model([1.0, 2.0])
+    with no_grad(), pytest.raises(ValueError, match=r"Sequential\.1 \(Layer\)"):
+        model([1.0, 2.0])
+
+
+def test_a_nested_mismatch_names_the_whole_path() -> None:
+    inner = Sequential(Layer(2, 3, rng=0), Dropout(0.0), Layer(4, 1, rng=1))
+    outer = Sequential(Layer(2, 2, rng=2), inner)
+    with pytest.raises(ValueError, match=r"Sequential\.1 \(Sequential\)\.2 \(Layer\): expected 4"):
+        outer([1.0, 2.0])
+
+
+def test_a_layer_replaced_by_hand_in_an_mlp_is_checked() -> None:
+    model = MLP(2, [3, 1], rng=0)
+    model.layers[1] = Layer(5, 1, rng=0)
+    with pytest.raises(ValueError, match=r"MLP\.1 \(Layer\): expected 5 inputs, got 3"):
+        model([1.0, 2.0])
+    with no_grad(), pytest.raises(ValueError, match=r"MLP\.1 \(Layer\)"):
+        model([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"MLP\.1 \(Layer\)"):
+        model.layer_outputs([1.0, 2.0])
+
+
+def test_every_module_checks_its_own_width() -> None:
+    for module, nin in ((Neuron(3, rng=0), 3), (Layer(3, 2, rng=0), 3), (MLP(3, [2], rng=0), 3)):
+        name = type(module).__name__
+        with pytest.raises(ValueError, match=rf"{name}: expected {nin} inputs, got 2"):
+            module([1.0, 2.0])
+
+
+def test_fit_refuses_a_model_whose_widths_do_not_chain() -> None:
+    model = Sequential(Layer(2, 3, rng=0), Layer(4, 1, rng=1))
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"fit: .*Sequential\.1 \(Layer\): expected 4 inputs"):
+        fit(model, [[0.0, 1.0], [1.0, 0.0]], [1, -1], loss="hinge", epochs=2, progress=False)
+    assert model.state_dict() == before
+
+
+# ----------------------------------------------------------------------------- item 16: NaN
+
+
+def test_accuracy_never_credits_nan() -> None:
+    nan = float("nan")
+    assert accuracy([nan, nan], [1, -1]) == 0.0
+    assert accuracy([Value(nan), Value(2.0)], [-1, 1]) == 0.5
+    assert accuracy([[nan, 0.0], [0.0, nan]], [0, 1], labels=None) == 0.0
+    assert math.isnan(predictions([nan])[0])
+
+
+def test_a_diverged_model_scores_zero_in_evaluate() -> None:
+    model = MLP(2, [1], rng=0)
+    model.layers[0].neurons[0].b.data = float("nan")
+    X, y = [[0.0, 1.0], [1.0, 0.0]], [1, -1]
+    assert evaluate(model, X, y, loss="hinge")["accuracy"] == 0.0
+
+
+# ----------------------------------------------------------------------------- item 21: cycles
+
+
+def test_a_module_cannot_contain_itself_and_stays_usable() -> None:
+    m = MLP(2, [3, 1], rng=0)
+    names = [n for n, _ in m.named_parameters()]
+    with pytest.raises(ValueError, match=r"MLP\.child: .*cannot contain itself"):
+        m.child = m
+    assert "child" not in vars(m)
+    assert [n for n, _ in m.named_parameters()] == names
+    assert len(m([1.0, 2.0])) == 1
+
+
+def test_longer_cycles_are_refused_too() -> None:
+    a, b, c = Sequential(Layer(1, 1, rng=0)), Sequential(Layer(1, 1, rng=1)), Module()
+    a.next = b
+    b.next = c
+    with pytest.raises(ValueError, match=r"Module\.back: this Sequential contains the Module"):
+        c.back = a
+    with pytest.raises(ValueError, match="cannot contain itself"):
+        c.items = [Layer(1, 1, rng=0), a]
+    assert not hasattr(c, "back") and not hasattr(c, "items")
+    # a loop made behind __setattr__'s back (a list changed in place) is named, not a crash
+    b.layers.append(a)
+    with pytest.raises(ValueError, match="module cycle"):
+        a.parameters()
+    assert len(a.modules()) == 7  # a, b, c and two layers with a neuron each, once each
+
+
+class _CountingValue(Value):
+    """A Value that counts how often its label is read or written."""
+
+    __slots__ = ()
+    touched = 0
+
+    @property  # type: ignore[override]
+    def label(self) -> str:
+        _CountingValue.touched += 1
+        return Value.label.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @label.setter
+    def label(self, text: str) -> None:
+        _CountingValue.touched += 1
+        Value.label.fset(self, text)  # type: ignore[attr-defined]
+
+
+def _label_work(n: int) -> int:
+    m = Module()
+    _CountingValue.touched = 0
+    for i in range(n):
+        setattr(m, f"p{i}", _CountingValue(float(i)))
+    return _CountingValue.touched
+
+
+def test_assigning_parameters_one_by_one_is_linear() -> None:
+    small, large = _label_work(1000), _label_work(4000)
+    assert large <= 6 * small  # linear gives 4x; the old relabel-everything gave 16x
+    m = Module()
+    for i in range(50):
+        setattr(m, f"p{i}", Value(float(i)))
+    assert all(p.label == n for n, p in m.named_parameters())
+
+
+def test_a_shared_parameter_keeps_its_first_name() -> None:
+    m = Module()
+    w = Value(1.0)
+    m.a = w
+    m.b = w
+    m.c = [Value(2.0), w]
+    assert [n for n, _ in m.named_parameters()] == ["a", "c.0"]
+    assert w.label == "a"
+    assert all(p.label == n for n, p in m.named_parameters())
+
+
+# ----------------------------------------------------------------------------- pickle, deepcopy
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MLP(2, [4, 4, 1], rng=0, dropout=0.25),
+        lambda: Sequential(Layer(2, 3, "tanh", rng=0), Dropout(0.5, rng=1), Layer(3, 2, rng=2)),
+        lambda: Neuron(3, "sigmoid", rng=0),
+    ],
+)
+def test_models_pickle_and_deepcopy_round_trip(make: Any) -> None:
+    model = make().eval()
+    x = [0.5, -0.25, 0.75][: model.nin]
+    want = [v.data for v in _as_list(model(x))]
+    for copied in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert copied.state_dict() == model.state_dict()
+        assert [p.label for p in copied.parameters()] == [p.label for p in model.parameters()]
+        assert [v.data for v in _as_list(copied(x))] == want
+        assert not set(map(id, copied.parameters())) & set(map(id, model.parameters()))
+
+
+def _as_list(out: Any) -> list[Value]:
+    return [out] if isinstance(out, Value) else list(out)
+
+
+# ----------------------------------------------------------------------------- item 7: fit
+
+
+def _xy() -> tuple[list[list[float]], list[int]]:
+    return [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [1, -1, 1]
+
+
+def test_fit_refuses_an_optimizer_built_on_another_model() -> None:
+    from micrograd_like.optim import SGD, Adam
+
+    model, other = MLP(2, [3, 1], rng=0), MLP(2, [3, 1], rng=1)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"fit: optimizer .* holds 13 parameter\(s\) the model"):
+        fit(model, *_xy(), loss="hinge", optimizer=SGD(other.parameters(), 0.1), progress=False)
+    with pytest.raises(ValueError, match=r"misses 4 of the model's parameter\(s\) \(layers\.1"):
+        part = model.layers[0].parameters()
+        fit(model, *_xy(), loss="hinge", optimizer=Adam(part), progress=False)
+    extra = Value(0.0)
+    with pytest.raises(ValueError, match=r"lacks \(first: params\[13\]"):
+        opt = SGD([*model.parameters(), extra], 0.1)
+        fit(model, *_xy(), loss="hinge", optimizer=opt, progress=False)
+    assert model.state_dict() == before
+    # the same parameters in another order are fine
+    opt = SGD(model.parameters()[::-1], 0.1)
+    assert fit(model, *_xy(), loss="hinge", optimizer=opt, epochs=2, progress=False).epochs == 2
+
+
+def test_fit_names_a_bad_callbacks_argument() -> None:
+    model = MLP(2, [1], rng=0)
+    with pytest.raises(TypeError, match="fit: callbacks must be a list"):
+        fit(model, *_xy(), loss="hinge", callbacks=None, progress=False)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"fit: callbacks\[0\] is not callable"):
+        fit(model, *_xy(), loss="hinge", callbacks=[1], progress=False)  # type: ignore[list-item]
+
+
+# ----------------------------------------------------------------------------- item 18: data
+
+
+def test_lists_of_numpy_scalar_labels_are_labels() -> None:
+    from micrograd_like.data import as_rows, as_targets, train_test_split
+
+    assert as_targets([np.int64(1), np.int32(-1)]) == [1, -1]
+    assert all(type(t) is int for t in as_targets([np.int64(1), np.int8(0)]))
+    assert as_targets([np.float64(0.5), np.float32(0.25)]) == [0.5, 0.25]
+    assert as_targets(np.array([[1], [0]])) == [1, 0]
+    assert as_rows([[np.float32(1.5), np.int64(2)]]) == [[1.5, 2.0]]
+    with pytest.raises(TypeError, match=r"y\[0\] must be a real number, got bool"):
+        as_targets([np.bool_(True)])
+    model = MLP(2, [1], rng=0)
+    X = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]
+    y = [np.int64(t) for t in (1, -1, 1, -1)]
+    assert fit(model, X, y, loss="hinge", epochs=2, progress=False).epochs == 2
+    assert len(train_test_split(X, y, seed=0)[3]) == 1
+
+
+@pytest.mark.parametrize("bad", [{1.0, 2.0}, {1.0: 0, 2.0: 1}, frozenset({1.0, 2.0})])
+def test_sets_and_dicts_are_refused_wherever_data_enters(bad: Any) -> None:
+    from micrograd_like.data import as_rows, as_targets
+
+    with pytest.raises(TypeError, match="no order"):
+        as_rows(bad)
+    with pytest.raises(TypeError, match="no order"):
+        as_rows([bad])
+    with pytest.raises(TypeError, match="no order"):
+        as_targets(bad)
+    for module in (MLP(2, [1], rng=0), Layer(2, 2, rng=0), Neuron(2, rng=0)):
+        with pytest.raises(TypeError, match=rf"{type(module).__name__}: .*no input order"):
+            module(bad)
+    with pytest.raises(TypeError, match=r"fit X: .*no order"):
+        fit(MLP(2, [1], rng=0), bad, [1, -1], loss="hinge", progress=False)
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, np.bool_(True)])
+def test_flags_must_be_real_bools(value: Any) -> None:
+    from micrograd_like.data import make_circles, make_moons, make_xor
+    from micrograd_like.functional import grad
+    from micrograd_like.optim import SGD, RMSProp
+    from micrograd_like.views import GraphView
+
+    x = Value(1.0)
+    calls = [
+        ("make_moons: signed", lambda: make_moons(4, signed=value)),
+        ("make_circles: signed", lambda: make_circles(4, signed=value)),
+        ("make_xor: signed", lambda: make_xor(4, signed=value)),
+        ("create_graph", lambda: grad(x * x, [x], create_graph=value)),
+        ("SGD: nesterov", lambda: SGD([x], 0.1, momentum=0.5, nesterov=value)),
+        ("RMSProp: centered", lambda: RMSProp([x], centered=value)),
+        ("fit: shuffle", lambda: fit(MLP(1, [1]), [[1.0]], [1], loss="mse", shuffle=value)),
+        ("train: mode", lambda: MLP(1, [1]).train(value)),
+        ("GraphView: expand", lambda: GraphView(x, expand=value)),
+    ]
+    for what, call in calls:
+        with pytest.raises(TypeError, match=what):
+            call()
+
+
+# ----------------------------------------------------------------------------- item 19: messages
+
+
+def test_huge_ints_are_value_errors_naming_the_argument() -> None:
+    from micrograd_like.data import make_moons
+    from micrograd_like.optim import SGD, clip_grad_norm
+
+    huge = 10**400
+    cases = [
+        ("SGD: lr", lambda: SGD([Value(1.0)], lr=huge)),
+        ("make_moons: noise", lambda: make_moons(4, noise=huge)),
+        ("clip_grad_norm: max_norm", lambda: clip_grad_norm([Value(1.0)], huge)),
+        ("Dropout: p", lambda: Dropout(huge)),
+        ("MLP: input 1 is too large", lambda: MLP(2, [1], rng=0)([1.0, huge])),
+    ]
+    for what, call in cases:
+        with pytest.raises(ValueError, match=what):
+            call()
+    # an int too long to print (over 4300 digits) is described, not printed
+    with pytest.raises(ValueError, match=r"make_moons: n must be at least 1, got <an int of"):
+        make_moons(-(10**5000))
+
+
+def test_clip_grad_value_changes_nothing_when_an_item_is_bad() -> None:
+    from micrograd_like.optim import clip_grad_value
+
+    a, b = Value(1.0), Value(2.0)
+    a.grad, b.grad = 5.0, -7.0
+    with pytest.raises(TypeError, match=r"clip_grad_value: params\[2\] must be a Value"):
+        clip_grad_value([a, b, "c"], 1.0)  # type: ignore[list-item]
+    assert (a.grad, b.grad) == (5.0, -7.0)
+    clip_grad_value([a, b], 1.0)
+    assert (a.grad, b.grad) == (1.0, -1.0)
+
+
+def test_a_string_divided_by_a_value_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        "abc" / Value(0.0)  # type: ignore[operator]
