@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
-from micrograd_like._validate import count, flag, parameters, real
+from micrograd_like._validate import brief, count, flag, parameters, real
 from micrograd_like.engine import Value, assign_data, data_of, fill_grad, grads_of
 
 __all__ = [
@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 LR = float | Callable[[int], float]
+# the most steps a state may claim: beyond 2**53 a step count is no longer exact as a float
+# (Adam's beta ** t), and no run takes that many scalar steps
+MAX_STEPS = 2**53
 
 
 # ----------------------------------------------------------------------------- schedules
@@ -120,7 +123,9 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
 def clip_grad_value(params: Iterable[Value], clip_value: float) -> None:
     """Clamp every gradient into ``[-clip_value, clip_value]`` (NaN gradients stay NaN)."""
     c = real(clip_value, "clip_grad_value: clip_value", above=0.0)
-    for p in parameters(params, "clip_grad_value", allow_empty=True, unique=False):
+    ps = parameters(params, "clip_grad_value", allow_empty=True, unique=False)
+    # every item is checked above, before the first gradient changes
+    for p in ps:
         if p.grad is not None:
             p.grad = min(max(p.grad, -c), c)
 
@@ -131,13 +136,16 @@ def clip_grad_value(params: Iterable[Value], clip_value: float) -> None:
 class Optimizer:
     """Shared machinery: parameters, learning rate or schedule, step count, state buffers.
 
-    A subclass names its per-parameter float buffers in ``buffers`` and implements
-    :meth:`_update`; ``step()`` checks the gradients, finds this step's learning rate and
-    calls it. ``steps`` counts the steps taken. ``lr`` reads the rate the next step will use
+    A subclass names its per-parameter float buffers in ``buffers`` (those that can never be
+    negative, such as running averages of squares, also in ``nonnegative``) and implements
+    :meth:`_compute`, which works on copies; ``step()`` checks the gradients, computes the
+    update, checks that every new parameter and buffer value is finite, and only then writes
+    them all. ``steps`` counts the steps taken. ``lr`` reads the rate the next step will use
     and can be set (to a number or a schedule).
     """
 
     buffers: ClassVar[tuple[str, ...]] = ()
+    nonnegative: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: Iterable[Value], lr: LR) -> None:
         name = type(self).__name__
@@ -162,20 +170,45 @@ class Optimizer:
     def step(self) -> None:
         """Apply one update to every parameter's ``.data`` from its ``.grad``.
 
-        A non-finite gradient or learning rate raises ``ValueError`` naming the parameter
-        before anything is changed.
+        All or nothing: a non-finite gradient or learning rate, or an update that would make
+        a parameter or a state buffer non-finite (too large a learning rate, a gradient whose
+        square overflows), raises ``ValueError`` naming the parameter, and no parameter, buffer
+        or step count changes.
         """
+        name = type(self).__name__
         lr = self.lr
-        for i, p in enumerate(self.params):
-            if p.grad is not None and not math.isfinite(p.grad):
+        ps = self.params
+        grads = grads_of(ps)
+        for i, g in enumerate(grads):
+            if g is not None and not math.isfinite(g):
                 raise ValueError(
-                    f"{type(self).__name__}.step: params[{i}] ({p.label or 'unlabelled'}) "
-                    f"has gradient {p.grad!r}; no parameter was changed"
+                    f"{name}.step: params[{i}] ({ps[i].label or 'unlabelled'}) "
+                    f"has gradient {g!r}; no parameter was changed"
                 )
+        data = data_of(ps)
+        state = {b: list(v) for b, v in self.state.items()}
+        self._compute(lr, self.steps + 1, data, grads, state)
+        _all_finite(data, ps, f"{name}.step", "value")
+        for b, v in state.items():
+            _all_finite(v, ps, f"{name}.step", f"{b!r} state")
+        assign_data(ps, data)  # all or nothing itself
+        self.state = state
         self.steps += 1
-        self._update(lr)
 
-    def _update(self, lr: float) -> None:
+    def _compute(
+        self,
+        lr: float,
+        t: int,
+        data: list[float],
+        grads: list[float | None],
+        state: dict[str, list[float]],
+    ) -> None:
+        """Write step ``t``'s new parameter values into ``data`` and buffers into ``state``.
+
+        ``data``, ``grads`` and ``state`` are this step's copies (a ``None`` gradient means
+        "no gradient yet": leave that parameter and its buffers alone); ``step()`` checks and
+        commits them.
+        """
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -191,41 +224,76 @@ class Optimizer:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore a :meth:`state_dict`; all is checked first and nothing changes on an error."""
-        name = type(self).__name__
+        """Restore a :meth:`state_dict`; all is checked first and nothing changes on an error.
+
+        ``state`` must hold exactly ``optimizer`` (this class's name), ``steps`` (an int from 0
+        to ``MAX_STEPS``) and ``state``, a dict of exactly this optimizer's buffers, each a
+        list of one finite number per parameter; running averages of squares (Adam's
+        ``exp_avg_sq``, RMSProp's ``square_avg``, Adagrad's ``sum``) must be ``>= 0``. Messages
+        show wrong keys and values shortened, however large they are.
+        """
+        where = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state, Mapping):
-            raise TypeError(f"{name}.load_state_dict: expected a dict, got {type(state).__name__}")
-        if set(state) != {"optimizer", "steps", "state"}:
+            raise TypeError(f"{where}: state must be a dict, got {type(state).__name__}")
+        _exact_keys(state, ("optimizer", "steps", "state"), where, "state")
+        kind = state["optimizer"]
+        if kind != type(self).__name__:
             raise ValueError(
-                f"{name}.load_state_dict: keys must be optimizer, steps, state; got {sorted(state)}"
+                f"{where}: state['optimizer'] is {brief(kind)}, not {type(self).__name__!r}"
             )
-        if state["optimizer"] != name:
-            raise ValueError(
-                f"{name}.load_state_dict: the state is of {state['optimizer']!r}, not {name!r}"
-            )
-        steps = count(
-            state["steps"], f"{name}.load_state_dict: steps", least=0, wrong_type=ValueError
-        )
+        steps = count(state["steps"], f"{where}: state['steps']", least=0, wrong_type=ValueError)
+        if steps > MAX_STEPS:
+            raise ValueError(f"{where}: state['steps'] must be at most 2**53, got {brief(steps)}")
         bufs = state["state"]
-        if not isinstance(bufs, Mapping) or set(bufs) != set(self.buffers):
-            raise ValueError(
-                f"{name}.load_state_dict: state must hold the buffers {list(self.buffers)}"
-            )
+        if not isinstance(bufs, Mapping):
+            raise TypeError(f"{where}: state['state'] must be a dict, got {type(bufs).__name__}")
+        _exact_keys(bufs, self.buffers, where, "state['state']")
         new: dict[str, list[float]] = {}
+        n = len(self.params)
         for b in self.buffers:
             v = bufs[b]
-            if not isinstance(v, list) or len(v) != len(self.params):
-                raise ValueError(
-                    f"{name}.load_state_dict: buffer {b!r} must be a list of "
-                    f"{len(self.params)} numbers"
-                )
-            new[b] = [real(x, f"{name}.load_state_dict: {b}[{i}]") for i, x in enumerate(v)]
+            what = f"{where}: state['state'][{b!r}]"
+            if not isinstance(v, list | tuple):
+                raise TypeError(f"{what} must be a list of {n} numbers, got {type(v).__name__}")
+            if len(v) != n:
+                raise ValueError(f"{what} must hold {n} numbers (one per parameter), got {len(v)}")
+            low = 0.0 if b in self.nonnegative else None
+            new[b] = [real(x, f"{what}[{i}]", at_least=low) for i, x in enumerate(v)]
         self.steps = steps
         self.state = new
 
     def __repr__(self) -> str:
         lr = self._lr if callable(self._lr) else repr(self._lr)
         return f"{type(self).__name__}({len(self.params)} parameters, lr={lr}, steps={self.steps})"
+
+
+def _exact_keys(d: Mapping[Any, Any], keys: tuple[str, ...], where: str, what: str) -> None:
+    # missing and unexpected keys, each shown shortened (a key may be megabytes long)
+    missing = [k for k in keys if k not in d]
+    unexpected = [brief(k, 40) for k in d if k not in keys]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(map(repr, missing))}")
+        if unexpected:
+            more = f" (and {len(unexpected) - 3} more)" if len(unexpected) > 3 else ""
+            parts.append(f"unexpected {', '.join(unexpected[:3])}{more}")
+        raise ValueError(
+            f"{where}: {what} must have exactly the keys {', '.join(keys)}; {'; '.join(parts)}"
+        )
+
+
+def _all_finite(xs: list[float], ps: list[Value], where: str, what: str) -> None:
+    # one C-speed sum finds whether any entry is NaN or infinite; only then look for which
+    if math.isfinite(sum(xs)):
+        return
+    for i, x in enumerate(xs):
+        if not math.isfinite(x):
+            raise ValueError(
+                f"{where}: the update would make params[{i}] ({ps[i].label or 'unlabelled'}) "
+                f"{what} {x!r}; nothing was changed (lower the learning rate or clip the "
+                "gradients)"
+            )
 
 
 def _check_lr(lr: object, where: str) -> LR:
@@ -271,22 +339,26 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov needs momentum > 0 and dampening = 0")
         super().__init__(params, lr)
 
-    def _update(self, lr: float) -> None:
-        mu, damp, wd, first = self.momentum, self.dampening, self.weight_decay, self.steps == 1
-        buf = self.state["momentum"]
-        ps = self.params
-        new = data_of(ps)
-        for i, g in enumerate(grads_of(ps)):
+    def _compute(
+        self,
+        lr: float,
+        t: int,
+        data: list[float],
+        grads: list[float | None],
+        state: dict[str, list[float]],
+    ) -> None:
+        mu, damp, wd, first = self.momentum, self.dampening, self.weight_decay, t == 1
+        buf = state["momentum"]
+        for i, g in enumerate(grads):
             if g is None:
                 continue  # no gradient yet: skipped, as torch.optim does
             if wd:
-                g = g + wd * new[i]
+                g = g + wd * data[i]
             if mu:
                 b = g if first else mu * buf[i] + (1.0 - damp) * g
                 buf[i] = b
                 g = g + mu * b if self.nesterov else b
-            new[i] -= lr * g
-        assign_data(ps, new)
+            data[i] -= lr * g
 
 
 class RMSProp(Optimizer):
@@ -301,6 +373,7 @@ class RMSProp(Optimizer):
     """
 
     buffers = ("square_avg", "grad_avg", "momentum")
+    nonnegative = ("square_avg",)
 
     def __init__(
         self,
@@ -319,15 +392,21 @@ class RMSProp(Optimizer):
         self.centered = flag(centered, "RMSProp: centered")
         super().__init__(params, lr)
 
-    def _update(self, lr: float) -> None:
+    def _compute(
+        self,
+        lr: float,
+        t: int,
+        data: list[float],
+        grads: list[float | None],
+        state: dict[str, list[float]],
+    ) -> None:
         al, eps, wd, mu = self.alpha, self.eps, self.weight_decay, self.momentum
-        sq, ga, mb = self.state["square_avg"], self.state["grad_avg"], self.state["momentum"]
-        for i, p in enumerate(self.params):
-            g = p.grad
+        sq, ga, mb = state["square_avg"], state["grad_avg"], state["momentum"]
+        for i, g in enumerate(grads):
             if g is None:
                 continue  # no gradient yet: skipped, as torch.optim does
             if wd:
-                g = g + wd * p.data
+                g = g + wd * data[i]
             v = sq[i] = al * sq[i] + (1.0 - al) * g * g
             if self.centered:
                 a = ga[i] = al * ga[i] + (1.0 - al) * g
@@ -337,9 +416,9 @@ class RMSProp(Optimizer):
                 d = math.sqrt(v) + eps
             if mu:
                 b = mb[i] = mu * mb[i] + g / d
-                p.data -= lr * b
+                data[i] -= lr * b
             else:
-                p.data -= lr * (g / d)
+                data[i] -= lr * (g / d)
 
 
 class Adagrad(Optimizer):
@@ -351,6 +430,7 @@ class Adagrad(Optimizer):
     """
 
     buffers = ("sum",)
+    nonnegative = ("sum",)
 
     def __init__(
         self,
@@ -363,16 +443,22 @@ class Adagrad(Optimizer):
         self.weight_decay = real(weight_decay, "Adagrad: weight_decay", at_least=0.0)
         super().__init__(params, lr)
 
-    def _update(self, lr: float) -> None:
-        eps, wd, acc = self.eps, self.weight_decay, self.state["sum"]
-        for i, p in enumerate(self.params):
-            g = p.grad
+    def _compute(
+        self,
+        lr: float,
+        t: int,
+        data: list[float],
+        grads: list[float | None],
+        state: dict[str, list[float]],
+    ) -> None:
+        eps, wd, acc = self.eps, self.weight_decay, state["sum"]
+        for i, g in enumerate(grads):
             if g is None:
                 continue  # no gradient yet: skipped, as torch.optim does
             if wd:
-                g = g + wd * p.data
+                g = g + wd * data[i]
             s = acc[i] = acc[i] + g * g
-            p.data -= lr * (g / (math.sqrt(s) + eps))
+            data[i] -= lr * (g / (math.sqrt(s) + eps))
 
 
 class Adam(Optimizer):
@@ -386,6 +472,7 @@ class Adam(Optimizer):
     """
 
     buffers = ("exp_avg", "exp_avg_sq")
+    nonnegative = ("exp_avg_sq",)
     decoupled: ClassVar[bool] = False
 
     def __init__(
@@ -407,25 +494,31 @@ class Adam(Optimizer):
         self.weight_decay = real(weight_decay, f"{name}: weight_decay", at_least=0.0)
         super().__init__(params, lr)
 
-    def _update(self, lr: float) -> None:
+    def _compute(
+        self,
+        lr: float,
+        t: int,
+        data: list[float],
+        grads: list[float | None],
+        state: dict[str, list[float]],
+    ) -> None:
         b1, b2 = self.betas
-        eps, wd, t = self.eps, self.weight_decay, self.steps
-        m, v = self.state["exp_avg"], self.state["exp_avg_sq"]
+        eps, wd = self.eps, self.weight_decay
+        m, v = state["exp_avg"], state["exp_avg_sq"]
         step_size = lr / (1.0 - b1**t)
         bc2_sqrt = math.sqrt(1.0 - b2**t)
         decay = 1.0 - lr * wd
-        for i, p in enumerate(self.params):
-            g = p.grad
+        for i, g in enumerate(grads):
             if g is None:
                 continue  # no gradient yet: skipped, as torch.optim does
             if wd:
                 if self.decoupled:
-                    p.data *= decay
+                    data[i] *= decay
                 else:
-                    g = g + wd * p.data
+                    g = g + wd * data[i]
             mi = m[i] = b1 * m[i] + (1.0 - b1) * g
             vi = v[i] = b2 * v[i] + (1.0 - b2) * g * g
-            p.data -= step_size * (mi / (math.sqrt(vi) / bc2_sqrt + eps))
+            data[i] -= step_size * (mi / (math.sqrt(vi) / bc2_sqrt + eps))
 
 
 class AdamW(Adam):

@@ -316,3 +316,83 @@ def test_clip_grad_value_changes_nothing_when_an_item_is_bad() -> None:
 def test_a_string_divided_by_a_value_is_a_type_error() -> None:
     with pytest.raises(TypeError):
         "abc" / Value(0.0)  # type: ignore[operator]
+
+
+# ----------------------------------------------------------------------------- item 10: optim
+
+
+def _stepped(make: Any) -> tuple[list[Value], Any]:
+    ps = [Value(0.5), Value(-1.5)]
+    opt = make(ps)
+    for p, g in zip(ps, (0.25, -0.75), strict=True):
+        p.grad = g
+    opt.step()
+    return ps, opt
+
+
+SECOND_MOMENTS = [
+    (lambda ps: __import__("micrograd_like.optim").optim.Adam(ps), "exp_avg_sq"),
+    (lambda ps: __import__("micrograd_like.optim").optim.AdamW(ps), "exp_avg_sq"),
+    (lambda ps: __import__("micrograd_like.optim").optim.RMSProp(ps), "square_avg"),
+    (lambda ps: __import__("micrograd_like.optim").optim.Adagrad(ps), "sum"),
+]
+
+
+@pytest.mark.parametrize(("make", "buffer"), SECOND_MOMENTS)
+def test_negative_second_moments_are_refused_on_load(make: Any, buffer: str) -> None:
+    _ps, opt = _stepped(make)
+    good = opt.state_dict()
+    bad = copy.deepcopy(good)
+    bad["state"][buffer][1] = -1e-3
+    with pytest.raises(ValueError, match=rf"state\['state'\]\['{buffer}'\]\[1\] must be >= 0"):
+        opt.load_state_dict(bad)
+    assert opt.state_dict() == good
+    opt.step()  # still steps normally
+    assert opt.steps == 2
+
+
+@pytest.mark.parametrize(
+    ("mutate", "error", "match"),
+    [
+        (lambda s: s.update(steps=10**30), ValueError, r"steps'\] must be at most 2\*\*53"),
+        (lambda s: s.update(steps=10**5000), ValueError, r"must be at most 2\*\*53, got <an int"),
+        (lambda s: s.update(steps=-1), ValueError, "at least 0"),
+        (lambda s: s.update(steps=True), ValueError, "must be an int"),
+        (lambda s: s.update(steps=1.0), ValueError, "must be an int"),
+        (lambda s: s["state"].update(exp_avg=[0.0]), ValueError, "must hold 2 numbers"),
+        (lambda s: s["state"].update(exp_avg="ab"), TypeError, "must be a list of 2 numbers"),
+        (lambda s: s["state"]["exp_avg"].__setitem__(0, math.inf), ValueError, "must be finite"),
+        (lambda s: s["state"]["exp_avg"].__setitem__(0, 10**400), ValueError, "too large"),
+        (lambda s: s["state"].update({"x" * 10**7: []}), ValueError, r"unexpected 'xxx.*\.\.\."),
+        (lambda s: s.update({("k",) * 10**6: 1}), ValueError, r"unexpected \(.*\.\.\."),
+        (lambda s: s.update(optimizer="y" * 10**7), ValueError, r"is 'yyy.*\.\.\., not 'Adam'"),
+        (lambda s: s.update(state=[1]), TypeError, r"state\['state'\] must be a dict"),
+    ],
+)
+def test_every_part_of_an_optimizer_state_is_checked(mutate: Any, error: Any, match: str) -> None:
+    from micrograd_like.optim import Adam
+
+    _ps, opt = _stepped(lambda ps: Adam(ps, lr=0.1))
+    good = opt.state_dict()
+    bad = copy.deepcopy(good)
+    mutate(bad)
+    with pytest.raises(error, match=match) as info:
+        opt.load_state_dict(bad)
+    assert len(str(info.value)) < 400
+    assert opt.state_dict() == good
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSProp", "Adagrad"])
+def test_a_step_that_would_overflow_changes_nothing(name: str) -> None:
+    from micrograd_like import optim
+
+    ps = [Value(1.0), Value(1e308)]
+    opt = getattr(optim, name)(ps, lr=0.5 if name != "SGD" else 1e10)
+    ps[0].grad, ps[1].grad = 1.0, -1e300
+    before = (opt.state_dict(), [p.data for p in ps])
+    with pytest.raises(ValueError, match=rf"{name}\.step: the update would make params\[1\]"):
+        opt.step()
+    assert (opt.state_dict(), [p.data for p in ps]) == before
+    ps[1].grad = 0.0
+    opt.step()
+    assert opt.steps == 1 and ps[0].data < 1.0

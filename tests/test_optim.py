@@ -139,13 +139,20 @@ def test_adamw_decoupled_decay() -> None:
 def test_a_wrong_update_is_caught() -> None:
     # the hand numbers are sharp enough to catch a missing bias correction
     class NoBiasCorrection(Adam):
-        def _update(self, lr: float) -> None:
-            (p,) = self.params
-            m = self.state["exp_avg"]
-            v = self.state["exp_avg_sq"]
-            m[0] = 0.9 * m[0] + 0.1 * p.grad
-            v[0] = 0.999 * v[0] + 0.001 * p.grad**2
-            p.data -= lr * m[0] / (math.sqrt(v[0]) + self.eps)
+        def _compute(
+            self,
+            lr: float,
+            t: int,
+            data: list[float],
+            grads: list[float | None],
+            state: dict[str, list[float]],
+        ) -> None:
+            (g,) = grads
+            assert g is not None
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            m[0] = 0.9 * m[0] + 0.1 * g
+            v[0] = 0.999 * v[0] + 0.001 * g**2
+            data[0] -= lr * m[0] / (math.sqrt(v[0]) + self.eps)
 
     got = run_hand(lambda ps: NoBiasCorrection(ps, lr=0.1), [0.5, -0.25])
     assert got != pytest.approx(_adam_two_steps(1.0), rel=1e-6)
