@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from micrograd_like._validate import count, real
+from micrograd_like._validate import brief, count, real
 from micrograd_like.data import make_blobs, make_circles, make_moons, make_spirals, make_xor
 from micrograd_like.engine import Value, no_grad, topological_order
 from micrograd_like.functional import grad
@@ -36,6 +36,16 @@ BINARY_SETS: dict[str, Callable[..., Any]] = {
 MULTICLASS_SETS = ("spirals", "blobs")  # 3 classes each
 DEMO_LOSSES = ("hinge", "bce_with_logits", "cross_entropy")
 FILES = {"boundary": "decision_boundary.png", "loss": "loss.png", "neuron": "neuron.svg"}
+# every numeric option's range: wide enough for any demo, narrow enough that no value can
+# exhaust memory or overflow a float (a scalar engine trains 10,000 points slowly already)
+MAX_POINTS = 10_000
+MAX_STEPS = 100_000
+MAX_WIDTH = 512
+MAX_LAYERS = 10
+MAX_NOISE = 10.0
+MAX_LR = 100.0
+MAX_ALPHA = 10.0
+MAX_SEED = 2**63 - 1
 
 
 class CommandError(Exception):
@@ -52,27 +62,36 @@ def _demo_arguments(p: argparse.ArgumentParser) -> None:
         default="moons",
         help="toy dataset: 2-class moons, circles or xor; 3-class spirals or blobs",
     )
-    p.add_argument("--points", type=_positive_int, default=100, help="number of data points")
+    p.add_argument(
+        "--points",
+        type=_points,
+        default=100,
+        help=f"number of data points, 1 to {MAX_POINTS}",
+    )
     p.add_argument(
         "--noise",
-        type=_non_negative,
+        type=_noise,
         default=0.1,
-        help="std of the gaussian noise on each coordinate (for blobs: each cluster's spread)",
+        help="std of the gaussian noise on each coordinate (for blobs: each cluster's spread),"
+        f" 0 to {MAX_NOISE:g}",
     )
     p.add_argument(
         "--sizes",
         type=_sizes,
         default="16,16",
         metavar="W,W,...",
-        help="hidden layer widths; the output layer is added to suit the loss",
+        help=f"hidden layer widths (1 to {MAX_WIDTH} each, at most {MAX_LAYERS} layers); "
+        "the output layer is added to suit the loss",
     )
-    p.add_argument("--steps", type=_positive_int, default=100, help="full-batch training steps")
+    p.add_argument(
+        "--steps", type=_steps, default=100, help=f"full-batch training steps, 1 to {MAX_STEPS}"
+    )
     p.add_argument(
         "--lr",
-        type=_positive,
+        type=_lr,
         default=1.0,
         help="learning rate of the first step; it decays linearly to a tenth of that "
-        "(micrograd's 1.0 - 0.9 k / steps)",
+        f"(micrograd's 1.0 - 0.9 k / steps); above 0, at most {MAX_LR:g}",
     )
     p.add_argument(
         "--loss",
@@ -80,8 +99,18 @@ def _demo_arguments(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="loss; auto is hinge for 2 classes, cross_entropy for more",
     )
-    p.add_argument("--alpha", type=_non_negative, default=1e-4, help="L2 penalty alpha * sum(p^2)")
-    p.add_argument("--seed", type=int, default=1337, help="seed for the data and the weights")
+    p.add_argument(
+        "--alpha",
+        type=_alpha,
+        default=1e-4,
+        help=f"L2 penalty alpha * sum(p^2), 0 to {MAX_ALPHA:g}",
+    )
+    p.add_argument(
+        "--seed",
+        type=_seed,
+        default=1337,
+        help="seed for the data and the weights, 0 to 2**63 - 1",
+    )
     p.add_argument(
         "--out", type=Path, default=Path("out"), help="folder for the pictures (made if missing)"
     )
@@ -103,17 +132,20 @@ def _run_demo(args: argparse.Namespace) -> int:
         f"{len(X)} {args.dataset} points: {loss} loss + {args.alpha:g} * L2, "
         f"SGD lr {args.lr:g} -> {args.lr / 10:g}, {args.steps} full-batch steps"
     )
-    history = fit(
-        model,
-        X,
-        y,
-        loss=loss,
-        optimizer=SGD(model.parameters(), lr=LinearDecay(args.lr, args.lr / 10, args.steps)),
-        epochs=args.steps,
-        l2=args.alpha,
-        progress=False,
-        callbacks=[] if args.quiet else [_reporter(args.steps)],
-    )
+    try:
+        history = fit(
+            model,
+            X,
+            y,
+            loss=loss,
+            optimizer=SGD(model.parameters(), lr=LinearDecay(args.lr, args.lr / 10, args.steps)),
+            epochs=args.steps,
+            l2=args.alpha,
+            progress=False,
+            callbacks=[] if args.quiet else [_reporter(args.steps)],
+        )
+    except ValueError as err:  # a step that would overflow: the options let training diverge
+        raise CommandError(f"training diverged ({err}); try a smaller --lr or --alpha") from None
     final = evaluate(model, X, y, loss=loss, l2=args.alpha)
     right = round(final["accuracy"] * len(X))
     print(
@@ -249,7 +281,10 @@ def _option(
     """
 
     def convert(text: str) -> T:
-        x = parse(text)
+        try:
+            x = parse(text)
+        except ValueError:  # argparse's own words, with a long text shortened
+            raise argparse.ArgumentTypeError(f"invalid {name} value: {brief(text)}") from None
         try:
             return check(x, "")
         except (TypeError, ValueError) as err:
@@ -259,18 +294,37 @@ def _option(
     return convert
 
 
-_positive_int = _option("positive int", int, count)
-_positive = _option("positive number", float, partial(real, above=0.0))
-_non_negative = _option("non-negative number", float, partial(real, at_least=0.0))
+def _int_in(low: int, high: int) -> Callable[[int, str], int]:
+    # a count check with an upper bound as well
+    def check(x: int, what: str) -> int:
+        n = count(x, what, least=low)
+        if n > high:
+            raise ValueError(f"{what} must be at most {high}, got {brief(n)}")
+        return n
+
+    return check
+
+
+_points = _option("positive int", int, _int_in(1, MAX_POINTS))
+_steps = _option("positive int", int, _int_in(1, MAX_STEPS))
+_width = _option("positive int", int, _int_in(1, MAX_WIDTH))
+_seed = _option("int", int, _int_in(0, MAX_SEED))
+_lr = _option("positive number", float, partial(real, above=0.0, at_most=MAX_LR))
+_noise = _option("non-negative number", float, partial(real, at_least=0.0, at_most=MAX_NOISE))
+_alpha = _option("non-negative number", float, partial(real, at_least=0.0, at_most=MAX_ALPHA))
 
 
 def _sizes(text: str) -> list[int]:
+    parts = text.split(",")
     try:
-        sizes = [_positive_int(part) for part in text.split(",")]
+        sizes = [_width(part) for part in parts]
     except (ValueError, argparse.ArgumentTypeError):
         raise argparse.ArgumentTypeError(
-            f"expected widths >= 1 separated by commas, like 16,16; got {text!r}"
+            f"expected widths from 1 to {MAX_WIDTH} separated by commas, like 16,16; "
+            f"got {brief(text)}"
         ) from None
+    if len(sizes) > MAX_LAYERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_LAYERS} hidden layers, got {len(sizes)}")
     return sizes
 
 

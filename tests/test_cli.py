@@ -88,8 +88,8 @@ def test_an_unwritable_output_folder_fails_before_training(tmp_path: Path) -> No
     ("args", "words"),
     [
         (["--steps", "0"], "argument --steps: must be at least 1, got 0"),
-        (["--sizes", "16,x"], "widths >= 1 separated by commas"),
-        (["--lr", "-1"], "argument --lr: must be > 0, got -1.0"),
+        (["--sizes", "16,x"], "widths from 1 to 512 separated by commas"),
+        (["--lr", "-1"], "argument --lr: must be in (0, 100], got -1.0"),
         (["--lr", "inf"], "argument --lr: must be finite, got inf"),
         (["--steps", "x"], "argument --steps: invalid positive int value: 'x'"),
         (["--dataset", "mnist"], "invalid choice"),

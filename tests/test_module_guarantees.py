@@ -396,3 +396,63 @@ def test_a_step_that_would_overflow_changes_nothing(name: str) -> None:
     ps[1].grad = 0.0
     opt.step()
     assert opt.steps == 1 and ps[0].data < 1.0
+
+
+# ----------------------------------------------------------------------------- item 20: CLI
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--points", "99999999999999999999"], "--points: must be at most 10000, got 9999"),
+        (["--points", "1" + "0" * 5000], "--points: invalid positive int value: '1000"),
+        (["--noise", "1e308"], "--noise: must be in [0, 10], got 1e+308"),
+        (["--lr", "1e308"], "--lr: must be in (0, 100], got 1e+308"),
+        (["--alpha", "1e308"], "--alpha: must be in [0, 10], got 1e+308"),
+        (["--alpha", "nan"], "--alpha: must be finite, got nan"),
+        (["--steps", "1000000000"], "--steps: must be at most 100000"),
+        (["--seed", "-1"], "--seed: must be at least 0, got -1"),
+        (["--seed", str(2**70)], "--seed: must be at most 9223372036854775807"),
+        (["--sizes", "16,100000"], "--sizes: expected widths from 1 to 512"),
+        (["--sizes", ",".join(["4"] * 11)], "--sizes: at most 10 hidden layers, got 11"),
+    ],
+)
+def test_every_cli_option_is_bounded_with_one_line(
+    args: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from micrograd_like.__main__ import build_parser
+
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["demo", *args])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    last = err.strip().splitlines()[-1]
+    assert words in last and len(last) < 300 and "Traceback" not in err
+
+
+def test_a_huge_point_count_exits_with_status_2_at_once() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "micrograd_like", "demo", "--points", "99999999999999999999"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--points: must be at most 10000" in result.stderr
+
+
+def test_a_diverging_demo_is_one_line(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib")
+    from micrograd_like.__main__ import main
+
+    # L2 at alpha 10 with lr 100 multiplies every weight by about -2000 a step: overflow
+    args = ["--lr", "100", "--alpha", "10", "--sizes", "4", "--points", "10", "--steps", "200"]
+    args += ["--out", str(tmp_path), "-q"]
+    assert main(["demo", *args]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("micrograd_like demo: error: training diverged")
+    assert "smaller --lr" in err and len(err.splitlines()) == 1
