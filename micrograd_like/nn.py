@@ -27,7 +27,7 @@ import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from typing import Any, Literal
 
-from micrograd_like._validate import count, flag, real
+from micrograd_like._validate import brief, count, flag, real
 from micrograd_like.engine import (
     Value,
     data_of,
@@ -110,9 +110,22 @@ def activation_op(activation: Activation) -> Op | None:
     return op
 
 
+# far beyond any memory (a Value takes about 100 bytes): a width this large is a typo, and
+# refusing it at once beats filling the memory one weight at a time
+MAX_PARAMETERS = 10**9
+
+
 def _count(x: object, what: str) -> int:
     # layer widths: a wrong type is a ValueError too, as it always was here
     return count(x, what, wrong_type=ValueError)
+
+
+def _affordable(n: int, where: str) -> None:
+    if n > MAX_PARAMETERS:
+        raise ValueError(
+            f"{where} would have {brief(n)} parameters, more than {MAX_PARAMETERS:,} "
+            "(far beyond memory); check the widths"
+        )
 
 
 def _inputs(x: Input, nin: int | None, where: str) -> list[Value]:
@@ -370,13 +383,14 @@ class Module:
         names = [n for n, _ in named]
         missing = [n for n in names if n not in state]
         known = set(names)
-        unexpected = [repr(k) for k in state if k not in known]
+        unexpected = [k for k in state if k not in known]  # shown shortened: keys may be huge
         if missing or unexpected:
             parts = []
             if missing:
                 parts.append(f"missing {len(missing)} key(s): {', '.join(missing[:5])}")
             if unexpected:
-                parts.append(f"unexpected {len(unexpected)} key(s): {', '.join(unexpected[:5])}")
+                shown = ", ".join(brief(k, 40) for k in unexpected[:5])
+                parts.append(f"unexpected {len(unexpected)} key(s): {shown}")
             more = " (and more)" if max(len(missing), len(unexpected)) > 5 else ""
             raise ValueError(
                 f"load_state_dict: {type(self).__name__} has {len(names)} parameters; "
@@ -463,6 +477,7 @@ class Neuron(Module):
         fan_out: int = 1,
     ) -> None:
         self.nin = _count(nin, "Neuron: nin")
+        _affordable(self.nin + 1, f"Neuron(nin={brief(self.nin)})")
         fan_out = _count(fan_out, "Neuron: fan_out")
         self.act = activation_op(activation)
         if init not in INITS:
@@ -526,6 +541,7 @@ class Layer(Module):
     ) -> None:
         self.nin = _count(nin, "Layer: nin")
         self.nout = _count(nout, "Layer: nout")
+        _affordable((self.nin + 1) * self.nout, f"Layer({brief(self.nin)}, {brief(self.nout)})")
         r = make_rng(rng)
         self.neurons = [
             Neuron(self.nin, activation, init, r, fan_out=self.nout) for _ in range(self.nout)
@@ -652,6 +668,7 @@ class MLP(Module):
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer widths, got {nouts!r}")
         sizes = [self.nin, *(_count(n, "MLP: each layer width") for n in nouts)]
+        _affordable(sum((a + 1) * b for a, b in itertools.pairwise(sizes)), "MLP")
         r = make_rng(rng)
         last = len(sizes) - 2
         self.layers = [

@@ -456,3 +456,25 @@ def test_a_diverging_demo_is_one_line(tmp_path: Any, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err.strip()
     assert err.startswith("micrograd_like demo: error: training diverged")
     assert "smaller --lr" in err and len(err.splitlines()) == 1
+
+
+def test_module_load_state_dict_shortens_a_huge_unexpected_key() -> None:
+    model = MLP(2, [1], rng=0)
+    state = model.state_dict()
+    before = dict(state)
+    state["k" * 10**7] = 1.0
+    with pytest.raises(ValueError, match=r"unexpected 1 key\(s\): 'kkk.*\.\.\.") as info:
+        model.load_state_dict(state)
+    assert len(str(info.value)) < 300
+    assert model.state_dict() == before
+
+
+def test_an_impossible_width_is_refused_before_any_weight_is_made() -> None:
+    for make, where in (
+        (lambda: MLP(10**400, [1]), "MLP would have"),
+        (lambda: MLP(2, [16, 10**9]), "MLP would have"),
+        (lambda: Layer(10**5, 10**5), r"Layer\(100000, 100000\) would have"),
+        (lambda: Neuron(10**12), r"Neuron\(nin=1000000000000\) would have"),
+    ):
+        with pytest.raises(ValueError, match=where):
+            make()
