@@ -92,15 +92,19 @@ def count(
     what: str,
     *,
     least: int | None = 1,
+    at_most: int | None = None,
     or_none: bool = False,
     wrong_type: type[Exception] = TypeError,
 ) -> int:
-    """Return ``x`` as an int of at least ``least`` (any int for ``least=None``); no booleans."""
+    """Return ``x`` as an int of at least ``least`` (any int for ``least=None``) and, if given,
+    at most ``at_most``; no booleans."""
     if isinstance(x, bool) or not isinstance(x, numbers.Integral):
         raise wrong_type(f"{what} must be an int{_or_none(or_none)}, got {_shown(x)}")
     n = int(x)
     if least is not None and n < least:
         raise ValueError(f"{what} must be at least {least}{_or_none(or_none)}, got {brief(n)}")
+    if at_most is not None and n > at_most:
+        raise ValueError(f"{what} must be at most {at_most:,}{_or_none(or_none)}, got {brief(n)}")
     return n
 
 

@@ -9,6 +9,8 @@ Every generator returns plain Python lists: ``X`` is a list of rows (each a list
 * multi-class sets (:func:`make_spirals`, :func:`make_blobs`) use class ids ``0 .. k-1``.
 
 The same seed gives the same data on every run and platform (Python's ``random.Random``).
+A generator makes at most :data:`MAX_NUMBERS` numbers (``n`` up to 5e7 2-D points), so a
+mistyped size fails at once instead of filling the memory.
 Wherever a user hands data to the library, lists or numpy arrays are accepted: :func:`as_rows`
 and :func:`as_targets` are the one place that converts and checks them (numpy is never imported;
 an array is read through its ``tolist()``).
@@ -23,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
-from micrograd_like._validate import count, flag, real
+from micrograd_like._validate import brief, count, flag, real
 
 __all__ = [
     "Target",
@@ -41,6 +43,9 @@ __all__ = [
 # one label (class id, ±1, or a regression target) or one row of targets for several outputs
 Target = int | float | list[float]
 Dataset = tuple[list[list[float]], list[int]]
+# the most numbers a generator makes (n points times their dimension): about 4 GB of floats in
+# lists, far more than a scalar engine trains on; a larger n is a typo, refused at once
+MAX_NUMBERS = 10**8
 
 
 # ---------------------------------------------------------------------------- input checks
@@ -177,7 +182,7 @@ def make_moons(
     to the upper moon. The points are shuffled and each coordinate gets gaussian noise of
     standard deviation ``noise``. ``signed=True`` gives labels -1 / +1 instead of 0 / 1.
     """
-    n = count(n, "make_moons: n")
+    n = count(n, "make_moons: n", at_most=MAX_NUMBERS // 2)
     flag(signed, "make_moons: signed")
     noise = real(noise, "make_moons: noise", at_least=0.0)
     rng = _seeded(seed, "make_moons")
@@ -203,7 +208,7 @@ def make_circles(
     ``factor``, label 1) the rest, each evenly spaced in angle; then shuffle and gaussian noise
     of standard deviation ``noise``. ``0 < factor < 1``. ``signed=True`` gives -1 / +1.
     """
-    n = count(n, "make_circles: n")
+    n = count(n, "make_circles: n", at_most=MAX_NUMBERS // 2)
     flag(signed, "make_circles: signed")
     noise = real(noise, "make_circles: noise", at_least=0.0)
     factor = real(factor, "make_circles: factor", above=0.0, below=1.0)
@@ -225,7 +230,7 @@ def make_xor(
     line separates them. Labels come from the clean points; gaussian noise of standard
     deviation ``noise`` is added afterwards. ``signed=True`` gives -1 / +1.
     """
-    n = count(n, "make_xor: n")
+    n = count(n, "make_xor: n", at_most=MAX_NUMBERS // 2)
     flag(signed, "make_xor: signed")
     noise = real(noise, "make_xor: noise", at_least=0.0)
     rng = _seeded(seed, "make_xor")
@@ -246,7 +251,7 @@ def make_spirals(
     out as evenly as possible (``n >= classes``), shuffled, and jittered by gaussian noise of
     standard deviation ``noise``.
     """
-    n = count(n, "make_spirals: n")
+    n = count(n, "make_spirals: n", at_most=MAX_NUMBERS // 2)
     classes = count(classes, "make_spirals: classes", least=2)
     if n < classes:
         raise ValueError(f"make_spirals: n must be at least classes={classes}, got {n}")
@@ -279,6 +284,11 @@ def make_blobs(
     n = count(n, "make_blobs: n")
     centers = count(centers, "make_blobs: centers")
     dim = count(dim, "make_blobs: dim")
+    if (n + centers) * dim > MAX_NUMBERS:
+        raise ValueError(
+            f"make_blobs: n * dim must be at most {MAX_NUMBERS:,} numbers, got n={brief(n)}, "
+            f"dim={brief(dim)}"
+        )
     if n < centers:
         raise ValueError(f"make_blobs: n must be at least centers={centers}, got {n}")
     std = real(std, "make_blobs: std", at_least=0.0)

@@ -191,9 +191,14 @@ class Optimizer:
         _all_finite(data, ps, f"{name}.step", "value")
         for b, v in state.items():
             _all_finite(v, ps, f"{name}.step", f"{b!r} state")
-        assign_data(ps, data)  # all or nothing itself
-        self.state = state
-        self.steps += 1
+        try:
+            assign_data(ps, data)  # all or nothing itself, and finishes even if interrupted
+        finally:
+            # the buffers and the count follow the parameters: committed exactly when the
+            # new values are in (an interrupt during the assignment still lands them)
+            if data_of(ps) == data:
+                self.state = state
+                self.steps += 1
 
     def _compute(
         self,

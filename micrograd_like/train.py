@@ -720,7 +720,7 @@ def decision_boundary(
 ) -> Figure:
     """Plot the class a 2-input model predicts over the plane, with the labelled points on top.
 
-    The model runs on a ``resolution`` x ``resolution`` grid covering the points plus
+    The model runs on a ``resolution`` x ``resolution`` grid (2 to 2000) covering the points plus
     ``margin`` on every side, with no graph and in eval mode. A one-output model predicts the
     higher of two labels where its score is above ``threshold`` (0 for a hinge or logit
     score, 0.5 for a sigmoid probability), the lower elsewhere; a k-output model predicts
@@ -734,7 +734,9 @@ def decision_boundary(
             f"decision_boundary: needs 2-D points (2 numbers per row), got {len(rows[0])}"
         )
     cut = real(threshold, "decision_boundary: threshold")
-    resolution = count(resolution, "decision_boundary: resolution", least=2, wrong_type=ValueError)
+    resolution = count(
+        resolution, "decision_boundary: resolution", least=2, at_most=2000, wrong_type=ValueError
+    )
     pad = real(margin, "decision_boundary: margin", at_least=0.0)
     (x0, x1), (y0, y1) = ((min(c) - pad, max(c) + pad) for c in zip(*rows, strict=True))
     gx = [x0 + (x1 - x0) * i / (resolution - 1) for i in range(resolution)]

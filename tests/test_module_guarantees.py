@@ -478,3 +478,52 @@ def test_an_impossible_width_is_refused_before_any_weight_is_made() -> None:
     ):
         with pytest.raises(ValueError, match=where):
             make()
+
+
+def test_an_interrupt_while_the_update_lands_keeps_parameters_and_state_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from micrograd_like import optim
+    from micrograd_like.engine import assign_data
+
+    ps = [Value(1.0), Value(2.0)]
+    opt = optim.Adam(ps, lr=0.1)
+    ps[0].grad, ps[1].grad = 0.5, -0.5
+
+    def assign_then_interrupt(leaves: Any, numbers: Any) -> None:
+        assign_data(leaves, numbers)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(optim, "assign_data", assign_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        opt.step()
+    assert ps[0].data != 1.0 and opt.steps == 1 and opt.state["exp_avg"][0] != 0.0
+
+    def interrupt_first(leaves: Any, numbers: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(optim, "assign_data", interrupt_first)
+    before = ([p.data for p in ps], opt.state_dict())
+    with pytest.raises(KeyboardInterrupt):
+        opt.step()
+    assert ([p.data for p in ps], opt.state_dict()) == before
+
+
+def test_sizes_that_would_fill_the_memory_are_refused_at_once() -> None:
+    from micrograd_like import data
+    from micrograd_like.train import decision_boundary
+
+    for name in ("make_moons", "make_circles", "make_xor", "make_spirals"):
+        with pytest.raises(ValueError, match=rf"{name}: n must be at most 50,000,000, got 1"):
+            getattr(data, name)(10**20)
+    with pytest.raises(ValueError, match=r"make_blobs: n \* dim must be at most 100,000,000"):
+        data.make_blobs(10**6, dim=1000)
+    with pytest.raises(ValueError, match="decision_boundary: resolution must be at most 2,000"):
+        decision_boundary(MLP(2, [1], rng=0), [[0.0, 0.0], [1.0, 1.0]], [0, 1], resolution=10**9)
+
+
+def test_save_html_without_a_path_names_the_argument() -> None:
+    from micrograd_like.stepper import Stepper
+
+    with pytest.raises(TypeError, match=r"Stepper\.save_html: path must be"):
+        Stepper(Value(1.0) * 2.0).save_html(None)  # type: ignore[arg-type]
