@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from micrograd_like._validate import count, flag, real
+from micrograd_like._validate import brief, count, flag, real
 from micrograd_like.data import Target, as_rows, as_targets, train_test_split
 from micrograd_like.engine import Value, gc_paused, no_grad
 from micrograd_like.losses import (
@@ -240,15 +240,18 @@ class History:
 # ---------------------------------------------------------------------------- checks
 
 
-def _loss_spec(loss: object) -> LossSpec:
+def _loss_spec(loss: object, where: str) -> LossSpec:
     if isinstance(loss, str):
         if loss not in LOSSES:
-            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+            raise ValueError(
+                f"{where}: unknown loss {brief(loss)}; choose one of {', '.join(LOSSES)}"
+            )
         return LOSSES[loss]
     if callable(loss):
         return LossSpec(getattr(loss, "__name__", "custom loss"), loss, "")
     raise TypeError(
-        f"loss must be a name ({', '.join(LOSSES)}) or a function, got {type(loss).__name__}"
+        f"{where}: loss must be a name ({', '.join(LOSSES)}) or a function, "
+        f"got {type(loss).__name__}"
     )
 
 
@@ -529,7 +532,7 @@ def evaluate(
     arrays.
     """
     net = _model(model, "evaluate")
-    spec = _loss_spec(loss)
+    spec = _loss_spec(loss, "evaluate")
     l1, l2 = real(l1, "evaluate: l1", at_least=0.0), real(l2, "evaluate: l2", at_least=0.0)
     rows, targets = _data(net, X, y, "evaluate")
     value, acc = _evaluate(net, rows, targets, spec, l1, l2, _scored(spec, targets))
@@ -620,7 +623,7 @@ def fit(
     one evaluation pass, learning rate, counts); an error leaves the model unchanged.
     """
     net = _model(model, "fit")
-    spec = _loss_spec(loss)
+    spec = _loss_spec(loss, "fit")
     l1, l2 = real(l1, "fit: l1", at_least=0.0), real(l2, "fit: l2", at_least=0.0)
     epochs = count(epochs, "fit: epochs")
     size = None if batch_size is None else count(batch_size, "fit: batch_size", or_none=True)

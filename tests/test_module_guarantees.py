@@ -527,3 +527,11 @@ def test_save_html_without_a_path_names_the_argument() -> None:
 
     with pytest.raises(TypeError, match=r"Stepper\.save_html: path must be"):
         Stepper(Value(1.0) * 2.0).save_html(None)  # type: ignore[arg-type]
+
+
+def test_a_bad_loss_names_the_function() -> None:
+    X, y = _xy()
+    with pytest.raises(ValueError, match="fit: unknown loss 'huber'"):
+        fit(MLP(2, [1], rng=0), X, y, loss="huber", progress=False)
+    with pytest.raises(TypeError, match="evaluate: loss must be a name"):
+        evaluate(MLP(2, [1], rng=0), X, y, loss=3)  # type: ignore[arg-type]
