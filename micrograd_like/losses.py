@@ -10,7 +10,8 @@ summed by a single n-ary ``sum`` node (:func:`~micrograd_like.functional.vsum`) 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, TypeGuard
 
 from micrograd_like._validate import count, parameters, real
@@ -35,9 +36,13 @@ BCE_EPS = 1e-12
 
 
 def _items(xs: object, what: str, where: str) -> list[Any]:
-    # a non-empty sequence (list, tuple, 1-D array), never a string or a lone Value
-    if isinstance(xs, (Value, str, bytes)) or not isinstance(xs, Iterable):
-        raise TypeError(f"{where}: {what} must be a sequence, got {type(xs).__name__} {xs!r:.60}")
+    # a non-empty sequence (list, tuple, 1-D array), never a string or a lone Value, nor a set
+    # or dict (no order to pair predictions with targets)
+    if isinstance(xs, (Value, str, bytes, AbstractSet, Mapping)) or not isinstance(xs, Iterable):
+        unordered = "; a set or dict has no order" if isinstance(xs, (AbstractSet, Mapping)) else ""
+        raise TypeError(
+            f"{where}: {what} must be a sequence, got {type(xs).__name__} {xs!r:.60}{unordered}"
+        )
     items = list(xs)
     if not items:
         raise ValueError(f"{where}: empty batch (no {what})")
@@ -53,7 +58,8 @@ def _pairs(preds: object, targets: object, where: str) -> tuple[list[Any], list[
 
 
 def _is_row(x: object) -> TypeGuard[Iterable[Any]]:
-    return not isinstance(x, (Value, str, bytes)) and isinstance(x, Iterable)
+    # a set or dict is no row (its order is arbitrary): it fails as a score, naming itself
+    return not isinstance(x, (Value, str, bytes, AbstractSet, Mapping)) and isinstance(x, Iterable)
 
 
 def _scalar(x: Any, i: int, where: str) -> Value:

@@ -535,3 +535,23 @@ def test_a_bad_loss_names_the_function() -> None:
         fit(MLP(2, [1], rng=0), X, y, loss="huber", progress=False)
     with pytest.raises(TypeError, match="evaluate: loss must be a name"):
         evaluate(MLP(2, [1], rng=0), X, y, loss=3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [{1, 0}, {0: 1, 1: 0}])
+def test_losses_and_accuracy_refuse_sets_and_dicts(bad: Any) -> None:
+    from micrograd_like.losses import bce_with_logits, cross_entropy, hinge, mse
+
+    rows = [[Value(1.0), Value(2.0)], [Value(3.0), Value(0.0)]]
+    scores = [Value(0.5), Value(-0.5)]
+    for call in (
+        lambda: cross_entropy(rows, bad),
+        lambda: accuracy(rows, bad, labels=None),
+        lambda: hinge(scores, bad),
+        lambda: bce_with_logits(scores, bad),
+        lambda: mse(scores, bad),
+        lambda: predictions(bad),
+    ):
+        with pytest.raises(TypeError, match="no order"):
+            call()
+    with pytest.raises(TypeError, match="example 0 must be a row of class logits"):
+        cross_entropy([{Value(1.0), Value(2.0)}], [0])
