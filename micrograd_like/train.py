@@ -289,7 +289,7 @@ def _optimizer(optimizer: object, lr: LR | None, model: Module) -> Optimizer:
         cls = OPTIMIZERS.get(optimizer.lower())
         if cls is None:
             raise ValueError(
-                f"fit: unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
+                f"fit: unknown optimizer {brief(optimizer)}; choose one of {', '.join(OPTIMIZERS)}"
                 " or pass an optimizer instance"
             )
         factory: Any = cls  # every optimizer but SGD has a default lr
@@ -334,7 +334,7 @@ def _progress_bar(progress: object, total: int) -> Any:
     elif isinstance(progress, bool):
         on = progress
     else:
-        raise ValueError(f"fit: progress must be True, False or 'auto', got {progress!r}")
+        raise ValueError(f"fit: progress must be True, False or 'auto', got {brief(progress)}")
     if not on:
         return None
     try:
@@ -368,7 +368,7 @@ def _metrics(metrics: Sequence[str] | None, spec: LossSpec, targets: Iterable[Ta
     names = [metrics] if isinstance(metrics, str) else list(metrics)
     for m in names:
         if m != "accuracy":
-            raise ValueError(f"fit: unknown metric {m!r}; the one metric is 'accuracy'")
+            raise ValueError(f"fit: unknown metric {brief(m)}; the one metric is 'accuracy'")
     if names and not spec.classifies:
         raise ValueError(f"fit: accuracy needs a classification loss; {spec.name!r} is not one")
     return bool(names)

@@ -555,3 +555,12 @@ def test_losses_and_accuracy_refuse_sets_and_dicts(bad: Any) -> None:
             call()
     with pytest.raises(TypeError, match="example 0 must be a row of class logits"):
         cross_entropy([{Value(1.0), Value(2.0)}], [0])
+
+
+def test_fit_shortens_huge_bad_values_in_its_messages() -> None:
+    X, y = _xy()
+    huge = "z" * 10**6
+    for kwargs in ({"optimizer": huge}, {"metrics": [huge]}, {"progress": huge}):
+        with pytest.raises(ValueError, match="zzz") as info:
+            fit(MLP(2, [1], rng=0), X, y, loss="hinge", **kwargs)  # type: ignore[arg-type]
+        assert len(str(info.value)) < 300
