@@ -110,14 +110,14 @@ def activation_op(activation: Activation) -> Op | None:
     return op
 
 
-# far beyond any memory (a Value takes about 100 bytes): a width this large is a typo, and
-# refusing it at once beats filling the memory one weight at a time
-MAX_PARAMETERS = 10**9
-
-
 def _count(x: object, what: str) -> int:
     # layer widths: a wrong type is a ValueError too, as it always was here
     return count(x, what, wrong_type=ValueError)
+
+
+# far beyond any memory (a Value takes about 100 bytes): a width this large is a typo, and
+# refusing it at once beats filling the memory one weight at a time
+MAX_PARAMETERS = 10**9
 
 
 def _affordable(n: int, where: str) -> None:
@@ -131,17 +131,19 @@ def _affordable(n: int, where: str) -> None:
 def _inputs(x: Input, nin: int | None, where: str) -> list[Value]:
     # one validation route for every module call: a flat sequence (or 1-D array) of numbers
     # or Values, of the module's input width
-    if x.__class__ is not list and x.__class__ is not tuple:  # lists and tuples: fast path
-        if isinstance(x, (Value, str, bytes, Set, Mapping)) or not isinstance(x, Iterable):
-            unordered = isinstance(x, (Set, Mapping))
-            raise TypeError(
-                f"{where}: expected a sequence of inputs (list, tuple or 1-D array), "
-                f"got {type(x).__name__} {x!r:.60}"
-                + ("; a set or dict has no input order" if unordered else "")
-            )
-        ndim = getattr(x, "ndim", 1)
-        if ndim != 1:
-            raise ValueError(f"{where}: expected a 1-D input, got an array with ndim={ndim}")
+    if isinstance(x, (Value, str, bytes)) or not isinstance(x, Iterable):
+        raise TypeError(
+            f"{where}: expected a sequence of inputs (list, tuple or 1-D array), "
+            f"got {type(x).__name__} {x!r:.60}"
+        )
+    ndim = getattr(x, "ndim", 1)
+    if ndim != 1:
+        raise ValueError(f"{where}: expected a 1-D input, got an array with ndim={ndim}")
+    if isinstance(x, (Set, Mapping)):
+        raise TypeError(
+            f"{where}: expected a sequence of inputs (list, tuple or 1-D array), "
+            f"got {type(x).__name__} {x!r:.60}; a set or dict has no input order"
+        )
     xs = list(x)
     if nin is not None and len(xs) != nin:
         raise ValueError(f"{where}: expected {nin} inputs, got {len(xs)}")
@@ -541,8 +543,8 @@ class Layer(Module):
     ) -> None:
         self.nin = _count(nin, "Layer: nin")
         self.nout = _count(nout, "Layer: nout")
-        _affordable((self.nin + 1) * self.nout, f"Layer({brief(self.nin)}, {brief(self.nout)})")
         r = make_rng(rng)
+        _affordable((self.nin + 1) * self.nout, f"Layer({brief(self.nin)}, {brief(self.nout)})")
         self.neurons = [
             Neuron(self.nin, activation, init, r, fan_out=self.nout) for _ in range(self.nout)
         ]
@@ -708,15 +710,22 @@ class MLP(Module):
         """
         with gc_paused():
             xs = _inputs(x, self.nin, "MLP.layer_outputs")
+            self._check_chain()
             outs: list[list[Value]] = []
             for i, layer in enumerate(self.layers):
-                if len(xs) != layer.nin:
-                    raise _width_error(self, i, layer, len(xs))
                 xs = layer(xs)
                 if self.dropout is not None and i < len(self.layers) - 1:
                     xs = self.dropout(xs)
                 outs.append(xs)
             return outs
+
+    def _check_chain(self) -> None:
+        # each layer takes as many inputs as the one before gives (a layer replaced by hand
+        # may not): the error names the layer as a call would
+        for i in range(1, len(self.layers)):
+            layer, before = self.layers[i], self.layers[i - 1]
+            if layer.nin != before.nout:
+                raise _width_error(self, i, layer, before.nout)
 
     def scalar(self, x: Input) -> Value:
         """The single output of a one-output MLP as a Value (micrograd's ``model(x)``)."""
