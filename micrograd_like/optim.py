@@ -8,7 +8,8 @@ kept in float lists aligned with the parameter list.
 Learning-rate schedules have one mechanism: ``lr`` is either a positive number or a callable
 ``schedule(k) -> float`` of the number ``k`` of steps already taken (0 for the first step).
 :class:`LinearDecay`, :class:`StepDecay` and :class:`CosineDecay` are such callables; any
-function works too (``lr=lambda k: 1.0 - 0.9 * k / 100`` is micrograd's demo).
+function works too (``lr=lambda k: 1.0 - 0.9 * k / 100`` is micrograd's demo). Step counts
+(a schedule's length, an optimizer state's ``steps``) go up to ``MAX_STEPS = 2**53``.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class LinearDecay:
     def __init__(self, start: float, end: float, steps: int) -> None:
         self.start = real(start, "LinearDecay: start", above=0.0)
         self.end = real(end, "LinearDecay: end", at_least=0.0)
-        self.steps = count(steps, "LinearDecay: steps", wrong_type=ValueError)
+        self.steps = count(steps, "LinearDecay: steps", at_most=MAX_STEPS, wrong_type=ValueError)
 
     def __call__(self, k: int) -> float:
         return self.start + (self.end - self.start) * min(k, self.steps) / self.steps
@@ -67,7 +68,9 @@ class StepDecay:
 
     def __init__(self, lr: float, step_size: int, gamma: float = 0.1) -> None:
         self.lr = real(lr, "StepDecay: lr", above=0.0)
-        self.step_size = count(step_size, "StepDecay: step_size", wrong_type=ValueError)
+        self.step_size = count(
+            step_size, "StepDecay: step_size", at_most=MAX_STEPS, wrong_type=ValueError
+        )
         self.gamma = real(gamma, "StepDecay: gamma", at_least=0.0)
 
     def __call__(self, k: int) -> float:
@@ -86,7 +89,7 @@ class CosineDecay:
 
     def __init__(self, start: float, steps: int, end: float = 0.0) -> None:
         self.start = real(start, "CosineDecay: start", above=0.0)
-        self.steps = count(steps, "CosineDecay: steps", wrong_type=ValueError)
+        self.steps = count(steps, "CosineDecay: steps", at_most=MAX_STEPS, wrong_type=ValueError)
         self.end = real(end, "CosineDecay: end", at_least=0.0)
 
     def __call__(self, k: int) -> float:

@@ -564,3 +564,16 @@ def test_fit_shortens_huge_bad_values_in_its_messages() -> None:
         with pytest.raises(ValueError, match="zzz") as info:
             fit(MLP(2, [1], rng=0), X, y, loss="hinge", **kwargs)  # type: ignore[arg-type]
         assert len(str(info.value)) < 300
+
+
+def test_schedules_refuse_lengths_beyond_2_to_the_53() -> None:
+    from micrograd_like.optim import CosineDecay, LinearDecay, StepDecay
+
+    for make, what in (
+        (lambda: LinearDecay(1.0, 0.1, 10**400), "LinearDecay: steps"),
+        (lambda: StepDecay(1.0, 2**54), "StepDecay: step_size"),
+        (lambda: CosineDecay(1.0, 2**53 + 1), "CosineDecay: steps"),
+    ):
+        with pytest.raises(ValueError, match=rf"{what} must be at most 9,007,199,254,740,992"):
+            make()
+    assert LinearDecay(1.0, 0.5, 2**53)(2**52) == 0.75
