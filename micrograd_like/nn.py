@@ -158,7 +158,7 @@ def _inputs(x: Input, nin: int | None, where: str) -> list[Value]:
                 xs[i] = Value(float(v))
             except OverflowError:
                 raise ValueError(
-                    f"{where}: input {i} is too large for a float: {v!r:.60}"
+                    f"{where}: input {i} is too large for a float: {brief(v)}"
                 ) from None
     return xs
 

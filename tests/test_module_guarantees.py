@@ -292,6 +292,7 @@ def test_huge_ints_are_value_errors_naming_the_argument() -> None:
         ("clip_grad_norm: max_norm", lambda: clip_grad_norm([Value(1.0)], huge)),
         ("Dropout: p", lambda: Dropout(huge)),
         ("MLP: input 1 is too large", lambda: MLP(2, [1], rng=0)([1.0, huge])),
+        ("MLP: input 1 is too large for a float: <an int", lambda: MLP(2, [1])([1.0, 10**5000])),
     ]
     for what, call in cases:
         with pytest.raises(ValueError, match=what):
