@@ -88,7 +88,7 @@ def as_rows(X: object, name: str = "X") -> list[list[float]]:
             )
         if isinstance(row, str | bytes) or not isinstance(row, Sequence):
             raise ValueError(
-                f"{name}: row {i} is {type(row).__name__} {row!r:.40}, expected a list of"
+                f"{name}: row {i} is {type(row).__name__} {brief(row, 40)}, expected a list of"
                 f" numbers ({name} must be 2-D: one row per point; write [[x] for x in xs]"
                 " for one number per point)"
             )

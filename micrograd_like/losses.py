@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, TypeGuard
 
-from micrograd_like._validate import count, parameters, real
+from micrograd_like._validate import brief, count, parameters, real
 from micrograd_like.engine import Value, mark_composite, values
 from micrograd_like.functional import dot, logsumexp, vsum
 
@@ -41,7 +41,7 @@ def _items(xs: object, what: str, where: str) -> list[Any]:
     if isinstance(xs, (Value, str, bytes, AbstractSet, Mapping)) or not isinstance(xs, Iterable):
         unordered = "; a set or dict has no order" if isinstance(xs, (AbstractSet, Mapping)) else ""
         raise TypeError(
-            f"{where}: {what} must be a sequence, got {type(xs).__name__} {xs!r:.60}{unordered}"
+            f"{where}: {what} must be a sequence, got {type(xs).__name__} {brief(xs)}{unordered}"
         )
     items = list(xs)
     if not items:
@@ -164,7 +164,7 @@ def _rows(logits: object, where: str) -> list[list[Any]]:
     out: list[list[Any]] = []
     for i, r in enumerate(rows):
         if not _is_row(r):
-            raise TypeError(f"{where}: example {i} must be a row of class logits, got {r!r:.60}")
+            raise TypeError(f"{where}: example {i} must be a row of class logits, got {brief(r)}")
         out.append(list(r))
     k = len(out[0])
     for i, r in enumerate(out):
@@ -240,11 +240,11 @@ def _label_pair(labels: object, where: str) -> tuple[float, float] | None:
         return None
     if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence) or len(labels) != 2:
         raise TypeError(
-            f"{where}: labels must be a pair (below, above) or None, got {labels!r:.60}"
+            f"{where}: labels must be a pair (below, above) or None, got {brief(labels)}"
         )
     low, high = labels
     if real(low, f"{where}: labels[0]") == real(high, f"{where}: labels[1]"):
-        raise ValueError(f"{where}: labels must be two different labels, got {labels!r:.60}")
+        raise ValueError(f"{where}: labels must be two different labels, got {brief(labels)}")
     return low, high
 
 

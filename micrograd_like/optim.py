@@ -493,7 +493,7 @@ class Adam(Optimizer):
     ) -> None:
         name = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r:.60}")
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {brief(betas)}")
         self.betas = (
             real(betas[0], f"{name}: beta1", at_least=0.0, below=1.0),
             real(betas[1], f"{name}: beta2", at_least=0.0, below=1.0),

@@ -317,7 +317,7 @@ def _same_parameters(optimizer: Optimizer, model: Module) -> None:
         first = optimizer.params[extra[0]]
         parts.append(
             f"it holds {len(extra)} parameter(s) the model lacks (first: params[{extra[0]}], "
-            f"label {first.label!r:.60})"
+            f"label {brief(first.label)})"
         )
     if missing:
         shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
@@ -635,12 +635,12 @@ def fit(
     if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
         raise TypeError(
             "fit: callbacks must be a list of functions (() for none), "
-            f"got {type(callbacks).__name__} {callbacks!r:.40}"
+            f"got {type(callbacks).__name__} {brief(callbacks, 40)}"
         )
     callbacks = list(callbacks)
     for i, cb in enumerate(callbacks):
         if not callable(cb):
-            raise TypeError(f"fit: callbacks[{i}] is not callable: {cb!r:.40}")
+            raise TypeError(f"fit: callbacks[{i}] is not callable: {brief(cb, 40)}")
     rows, targets, val = _split(net, X, y, validation_split, validation_data, seed)
     track_accuracy = _metrics(metrics, spec, targets + (val[1] if val is not None else []))
     if patience is not None and val is None:

@@ -578,3 +578,16 @@ def test_schedules_refuse_lengths_beyond_2_to_the_53() -> None:
         with pytest.raises(ValueError, match=rf"{what} must be at most 9,007,199,254,740,992"):
             make()
     assert LinearDecay(1.0, 0.5, 2**53)(2**52) == 0.75
+
+
+def test_an_unprintable_int_in_the_wrong_place_is_described() -> None:
+    from micrograd_like.losses import hinge
+    from micrograd_like.optim import Adam
+
+    huge = 10**5000  # Python refuses to write out more than 4300 digits
+    with pytest.raises(TypeError, match=r"hinge: predictions must be a sequence, got int <an int"):
+        hinge(huge, [1])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Adam: betas must be a pair .*got <an int"):
+        Adam([Value(1.0)], betas=huge)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"fit: callbacks must be a list .*got int <an int"):
+        fit(MLP(2, [1], rng=0), *_xy(), loss="hinge", callbacks=huge)  # type: ignore[arg-type]
