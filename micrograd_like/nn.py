@@ -320,6 +320,13 @@ class Module:
         outs = self.outputs(x)
         return outs[0] if self.nout == 1 else outs
 
+    def to_torch(self) -> Any:
+        """This network as a float64 ``torch.nn.Sequential`` with the same weights (see
+        :func:`micrograd_like.torch_bridge.to_torch`; needs the ``torch`` extra)."""
+        from micrograd_like.torch_bridge import to_torch
+
+        return to_torch(self)
+
     # ------------------------------------------------------------------ display
 
     def extra_repr(self) -> str:
@@ -636,6 +643,14 @@ class MLP(Module):
         if len(out) != 1:
             raise ValueError(f"MLP.scalar: the network has {len(out)} outputs, not 1")
         return out[0]
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """The MLP computing what a torch ``Sequential`` of ``Linear`` layers and activations
+        computes, weights copied (see :func:`micrograd_like.torch_bridge.from_torch`)."""
+        from micrograd_like.torch_bridge import mlp_from_torch
+
+        return mlp_from_torch(module)
 
     def extra_repr(self) -> str:
         """The layer widths."""
