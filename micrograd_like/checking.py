@@ -35,6 +35,9 @@ __all__ = [
     "KINK",
     "MISMATCH",
     "OK",
+    "UNCHECKABLE",
+    "UNRESOLVED",
+    "VERDICT_COLOURS",
     "Check",
     "GradcheckError",
     "GradcheckResult",
@@ -47,14 +50,32 @@ __all__ = [
 OK = "ok"
 MISMATCH = "mismatch"
 KINK = "not differentiable here"
+# the step is below the float resolution at the point, or rounding swamps the derivative
+UNRESOLVED = "cannot be checked at this step"
+# check_graph: a node between this one and the output has no forward to re-evaluate
+UNCHECKABLE = "not checkable"
+# verdicts that make a result falsy: the derivative is wrong, or could not be verified
+FAILING = (MISMATCH, UNRESOLVED, UNCHECKABLE)
+# each verdict's fill in tables and diagrams: light, with dark text, in light and dark themes
+VERDICT_COLOURS = {
+    OK: "#d3f9d8",
+    MISMATCH: "#ffc9c9",
+    KINK: "#ffe8cc",
+    UNRESOLVED: "#e5dbff",
+    UNCHECKABLE: "#e9ecef",
+}
 
 _DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 # f(x), f(x+h), f(x-h) each carry a few ulps of rounding; a one-sided slope can therefore be
 # off by about this times max|f| / h without any error in f
 _ROUNDING = 8 * 2.0**-52
 _SHRINK = 10.0  # the second, finer step is h / _SHRINK
-_TABLE_ROWS = 100  # a longer table shows only its mismatches and kinks
-_STYLE = {OK: "#d3f9d8", MISMATCH: "#ffc9c9", KINK: "#ffe8cc"}
+# A pass may rest on rounding allowance beyond the tolerance only up to _LOOSEN times the
+# tolerance or _RESOLUTION of the derivative, whichever is larger; past both the difference
+# cannot tell a right derivative from a 50% wrong one
+_LOOSEN = 10.0
+_RESOLUTION = 0.01
+_TABLE_ROWS = 100  # a longer table shows only the checks that are not ok
 
 Phi = Callable[[float], float]
 
@@ -95,11 +116,16 @@ class Check:
 
     ``label`` names the derivative (``df/dx``, ``d²f/dx dy``). ``abs_err`` is
     ``|analytic - numeric|`` and ``rel_err`` is that over ``|numeric|``. ``verdict`` is
-    :data:`OK`, :data:`MISMATCH` or :data:`KINK`; for a kink ``one_sided`` holds the left and
-    right slopes (``None`` otherwise) and ``numeric`` is the central difference between them.
-    ``allowed`` is the largest ``abs_err`` that passes: ``atol + rtol * |numeric|`` plus the
-    rounding noise of the central difference itself (a few ulps of ``f`` over the step), so a
-    check never demands more precision than finite differences can give.
+    :data:`OK`, :data:`MISMATCH`, :data:`KINK`, :data:`UNRESOLVED` or :data:`UNCHECKABLE`; for
+    a kink ``one_sided`` holds the left and right slopes (``None`` otherwise) and ``numeric``
+    is the central difference between them. ``allowed`` is the largest ``abs_err`` that
+    passes: ``atol + rtol * |numeric|`` plus the rounding noise of the central difference
+    itself (a few ulps of ``f`` over the step), so a check never demands more precision than
+    finite differences can give. Where that noise exceeds ten times the tolerance and 1% of the
+    derivative (a step near the float spacing at the point, ``eps=1e-16`` or ``|x| >= 1e10``
+    with the default step), agreement proves nothing and the verdict is :data:`UNRESOLVED`
+    ("cannot be checked at this step"); a step that vanishes (``x + eps == x``) gives it too,
+    with ``numeric`` NaN. A disagreement beyond even that noise is still a mismatch.
     """
 
     label: str
@@ -131,11 +157,20 @@ def _errors(analytic: float, numeric: float) -> tuple[float, float]:
     return abs_err, 0.0 if abs_err == 0.0 else math.inf
 
 
-def _slopes(phi: Phi, f0: float, h: float) -> tuple[float, float, float, float]:
-    # left and right slopes, the central difference, and the rounding noise of a slope
-    fm, fp = phi(-h), phi(h)
-    noise = _ROUNDING * max(abs(f0), abs(fm), abs(fp)) / h
-    return (f0 - fm) / h, (fp - f0) / h, (fp - fm) / (2.0 * h), noise
+def _slopes(phi: Phi, x0: float, f0: float, h: float) -> tuple[float, float, float, float] | None:
+    """Left and right slopes, the central difference, and the rounding noise of a slope.
+
+    The steps are the ones the floats actually take: ``x0 + h`` rounds to a neighbour of
+    ``x0``, so the step up is ``(x0 + h) - x0`` (exact) and the step down likewise; dividing
+    by ``h`` instead would be wrong by up to a factor of two where ``h`` is near the float
+    spacing at ``x0``. ``None`` if a step vanishes (``x0 + h == x0``).
+    """
+    up, down = (x0 + h) - x0, x0 - (x0 - h)
+    if not (up > 0.0 and down > 0.0):
+        return None
+    fm, fp = phi(-down), phi(up)
+    noise = _ROUNDING * max(abs(f0), abs(fm), abs(fp)) / min(up, down)
+    return (f0 - fm) / down, (fp - f0) / up, (fp - fm) / (up + down), noise
 
 
 class _Estimate(NamedTuple):
@@ -145,17 +180,24 @@ class _Estimate(NamedTuple):
     allowed: float  # the largest |analytic - numeric| that passes
 
 
-def _derivative(analytic: float, phi: Phi, f0: float, tol: _Tolerance) -> _Estimate:
+def _derivative(analytic: float, phi: Phi, x0: float, f0: float, tol: _Tolerance) -> _Estimate:
     """Compare ``analytic`` with the finite-difference estimate of d phi / dt at t = 0.
 
-    ``phi(t)`` is the function with one coordinate moved by ``t``; ``f0 = phi(0)``.
+    ``phi(t)`` is the function with one coordinate, ``x0`` at the point, moved by ``t``;
+    ``f0 = phi(0)``.
     """
-    left, right, numeric, noise = _slopes(phi, f0, tol.eps)
+    coarse = _slopes(phi, x0, f0, tol.eps)
+    if coarse is None:  # x0 + eps == x0: no difference can be formed at all
+        return _Estimate(math.nan, UNRESOLVED, None, math.inf)
+    left, right, numeric, noise = coarse
     gap = right - left
+    fine = None
     if abs(gap) > tol.allowed(max(abs(left), abs(right))) + 2.0 * noise:
         # the slopes part: curvature (the gap is h f'' and shrinks with h), a kink within h
         # of the point (the finer step no longer sees it), or a kink at the point itself
-        left, right, numeric, noise = _slopes(phi, f0, tol.eps / _SHRINK)
+        fine = _slopes(phi, x0, f0, tol.eps / _SHRINK)
+    if fine is not None:
+        left, right, numeric, noise = fine
         fine_gap = right - left
         if (
             abs(fine_gap) > tol.allowed(max(abs(left), abs(right))) + 2.0 * noise
@@ -168,10 +210,31 @@ def _derivative(analytic: float, phi: Phi, f0: float, tol: _Tolerance) -> _Estim
             inside = lo - tol.allowed(lo) <= analytic <= hi + tol.allowed(hi)
             allowed = tol.allowed(numeric) + 0.5 * noise
             return _Estimate(numeric, KINK if inside else MISMATCH, (left, right), allowed)
+    estimate = _judge(analytic, numeric, noise, tol)
+    if fine is not None and estimate.verdict == UNRESOLVED:
+        # the finer step (taken to look for a kink) has ten times the rounding noise; with no
+        # kink found, the ordinary step may still resolve the derivative
+        estimate = _judge(analytic, coarse[2], coarse[3], tol)
+    return estimate
+
+
+def _judge(analytic: float, numeric: float, noise: float, tol: _Tolerance) -> _Estimate:
+    """The verdict on ``analytic`` next to a central difference ``numeric`` at a smooth point."""
     # the central difference carries half a one-sided slope's rounding noise
-    allowed = tol.allowed(numeric) + 0.5 * noise
-    agree = abs(analytic - numeric) <= allowed  # False for NaN
-    return _Estimate(numeric, OK if agree else MISMATCH, None, allowed)
+    rounding = 0.5 * noise
+    allowed = tol.allowed(numeric) + rounding
+    if not abs(analytic - numeric) <= allowed:  # True for NaN
+        return _Estimate(numeric, MISMATCH, None, allowed)
+    # Agreement only counts if the difference resolves the derivative: where the step is near
+    # the float spacing at the point (or f is huge next to its change), rounding alone could
+    # excuse an error as large as the derivative. A pass that rests on far more rounding
+    # allowance than the tolerance asked for and than _RESOLUTION of the derivative proves
+    # nothing.
+    if rounding > max(
+        _LOOSEN * tol.allowed(numeric), _RESOLUTION * max(abs(numeric), abs(analytic))
+    ):
+        return _Estimate(numeric, UNRESOLVED, None, allowed)
+    return _Estimate(numeric, OK, None, allowed)
 
 
 def _num(x: float) -> str:
@@ -201,7 +264,7 @@ class _Report(Generic[C]):
     _what = "derivative"
 
     def __bool__(self) -> bool:
-        return not any(c.verdict == MISMATCH for c in self.checks)
+        return not any(c.verdict in FAILING for c in self.checks)
 
     def mismatches(self) -> list[C]:
         """Every check whose analytic and numeric values disagree, in table order."""
@@ -210,6 +273,16 @@ class _Report(Generic[C]):
     def kinks(self) -> list[C]:
         """Every check at a point where the function is not differentiable."""
         return [c for c in self.checks if c.verdict == KINK]
+
+    def unverified(self) -> list[C]:
+        """Every derivative finite differences could not verify, right or wrong, in table order.
+
+        Their verdict is :data:`UNRESOLVED` (the step is below the float resolution at the
+        point, or rounding noise is as large as the derivative: a larger ``eps`` may do) or
+        :data:`UNCHECKABLE` (``check_graph``: a node on the way to the output has no forward to
+        re-evaluate). Any of them makes the result falsy.
+        """
+        return [c for c in self.checks if c.verdict in (UNRESOLVED, UNCHECKABLE)]
 
     def _title(self) -> str:
         raise NotImplementedError
@@ -226,8 +299,9 @@ class _Report(Generic[C]):
     def summary(self) -> str:
         """One line: passed or failed, how many derivatives, where, with which tolerances."""
         n = len(self.checks)
-        counts = [(sum(c.verdict == v for c in self.checks), v) for v in (MISMATCH, OK, KINK)]
-        head = "passed" if self else "FAILED"
+        order = (MISMATCH, UNRESOLVED, UNCHECKABLE, OK, KINK)
+        counts = [(sum(c.verdict == v for c in self.checks), v) for v in order]
+        head = "passed" if self else "FAILED" if self.mismatches() else "NOT VERIFIED"
         what = self._what + ("" if n == 1 else "s")
         tally = ", ".join(f"{k} {v}" for k, v in counts if k)
         return f"{self._title()} {head}: {n} {what}, {tally} ({self._tol.text()})"
@@ -276,7 +350,7 @@ class _Report(Generic[C]):
         rows, hidden = self._rows(shown), len(self.checks) - len(shown)
         head = "".join(f"<th>{esc(h)}</th>" for h in self._headers())
         body = "".join(
-            f'<tr style="background:{_STYLE[c.verdict]};color:#1f2328">'
+            f'<tr style="background:{VERDICT_COLOURS[c.verdict]};color:#1f2328">'
             + "".join(f"<td>{esc(s)}</td>" for s in row)
             + "</tr>"
             for c, row in zip(shown, rows, strict=True)
@@ -288,13 +362,29 @@ class _Report(Generic[C]):
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}</div>"
         )
 
+    def _unverified_reason(self, c: C) -> str:
+        if c.verdict == UNCHECKABLE:
+            return "a node between it and the output has no forward to re-evaluate"
+        if math.isnan(c.numeric):
+            return (
+                f"the step eps={self._tol.eps:g} is below the float resolution at the point "
+                "(x + eps == x); use a larger eps, about 1e-6 times |x|"
+            )
+        return (
+            f"rounding noise of the difference would excuse an error of {_err(c.allowed)}, "
+            "ten times the tolerance and more than 1% of the derivative; the step is too "
+            "small for the size of the numbers: use a larger eps, about 1e-6 times |x|"
+        )
+
     def raise_if_failed(self) -> None:
-        """Raise :class:`GradcheckError` listing every mismatch; do nothing if the check passed."""
-        bad = self.mismatches()
-        if not bad:
+        """Raise :class:`GradcheckError` listing every mismatch and every derivative that could
+        not be verified; do nothing if the check passed."""
+        if self:
             return
         lines = [self.summary(), *self._notes()]
-        for c in bad:
+        for c in self.unverified():
+            lines.append(f"{c.label} {c.verdict}: {self._unverified_reason(c)}")
+        for c in self.mismatches():
             lines.append(f"{self._mismatch_heading(c)}:")
             lines.append(f"  numerical:  {c.numeric!r}")
             lines.append(f"  analytical: {c.analytic!r}")
@@ -459,7 +549,7 @@ def gradcheck(
         )
         gradient = []
         for i in range(n):
-            estimate = _derivative(first[i], partial(fn.value, i), out.data, tol)
+            estimate = _derivative(first[i], partial(fn.value, i), point[i], out.data, tol)
             gradient.append(_make(f"df/d{names[i]}", first[i], estimate))
         hessian = _hessian(fn, xs, out, first, tol) if order == 2 else None
     return GradcheckResult(names, point, gradient, hessian, tol)
@@ -491,7 +581,8 @@ def _hessian(
                 return shifted(j, t)[i]
 
             label = f"d²f/d{fn.names[i]} d{fn.names[j]}"
-            checks.append(_make(label, analytic, _derivative(analytic, phi, first[i], tol)))
+            estimate = _derivative(analytic, phi, fn.point[j], first[i], tol)
+            checks.append(_make(label, analytic, estimate))
         hessian.append(checks)
     return hessian
 
@@ -608,6 +699,7 @@ class _Graph:
         estimate = _derivative(
             analytic,
             partial(self.shifted, p, [self.steps[c]]),  # type: ignore[list-item]
+            self.base[p],
             self.base[c],
             tol,
         )
@@ -725,7 +817,7 @@ def check_graph(
         for k, v in enumerate(order):
             plan = graph.plan(k)
             phi = partial(graph.shifted, k, plan)
-            e = _derivative(analytic[k], phi, graph.base[-1], tol)
+            e = _derivative(analytic[k], phi, graph.base[k], graph.base[-1], tol)
             errs = _errors(analytic[k], e.numeric)
             label = f"d out/d#{k}"
             checks.append(

@@ -17,7 +17,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from micrograd_like import dotwriter, views
-from micrograd_like.checking import KINK, MISMATCH, OK, check_graph
+from micrograd_like.checking import KINK, MISMATCH, OK, UNRESOLVED, VERDICT_COLOURS, check_graph
 from micrograd_like.dotwriter import DotGraph, render
 from micrograd_like.drawing import LABEL_LIMIT, Diagram, DotNotFound, draw_dot, render_svgs
 from micrograd_like.engine import Value, topological_order
@@ -316,6 +316,23 @@ def test_check_verdicts_colour_nodes_with_numbers_and_a_key() -> None:
     assert texts(node_named(svg, "x"))[-1] == KINK
     assert "gradient differs from finite differences" in texts(svg_nodes(svg)["key"])
     assert "cluster_key" in draw_dot(out, check=result).source
+
+
+def test_a_derivative_that_cannot_be_checked_has_its_own_fill_and_key_row() -> None:
+    # at 1e10 the default step is near the float spacing: no difference resolves d(x*x)/dx
+    x = Value(1e10, label="x")
+    out = x * x
+    out.label = "out"
+    result = check_graph(out)
+    assert result.nodes[x].verdict == UNRESOLVED
+    svg = render_svg(draw_dot(out, check=result))
+    box = node_named(svg, "x")
+    assert fill_and_stroke(box)[0] == VERDICT_COLOURS[UNRESOLVED]
+    assert texts(box)[-1] == UNRESOLVED
+    assert any("cannot be checked at this step" in t for t in texts(svg_nodes(svg)["key"]))
+    # a check where every derivative could be made keeps the shorter key
+    ok = check_graph(Value(2.0) * Value(3.0))
+    assert "cannot be checked" not in draw_dot(ok.output, check=ok).source
 
 
 def test_no_key_without_check_or_highlight() -> None:
