@@ -364,7 +364,7 @@ class _Report(Generic[C]):
 
     def _unverified_reason(self, c: C) -> str:
         if c.verdict == UNCHECKABLE:
-            return "a node between it and the output has no forward to re-evaluate"
+            return "a node between it and the output has no forward to re-evaluate (see above)"
         if math.isnan(c.numeric):
             return (
                 f"the step eps={self._tol.eps:g} is below the float resolution at the point "
@@ -611,24 +611,37 @@ class _Graph:
         self.parents: list[tuple[int, ...]] = []
         self.steps: list[_Step | None] = []
         self.consumers: list[list[int]] = [[] for _ in order]
+        # a node with an op but no forward (built micrograd-style, with an op string that
+        # names no table op) cannot be re-evaluated, so nothing before it can be checked
+        self.opaque = bytearray(len(order))
         for k, v in enumerate(order):
             parents = tuple(position[p] for p in v.parents)
             self.parents.append(parents)
             op = v.primitive
-            if op is None or op.forward is None:
+            if op is None:
                 self.steps.append(None)
                 continue
             for p in dict.fromkeys(parents):
                 self.consumers[p].append(k)
-            if op.params or len(parents) > 2:
+            if op.forward is None:
+                self.opaque[k] = 1
+                self.steps.append(None)
+            elif op.params or len(parents) > 2:
                 self.steps.append((k, op.forward, 0, 0, (parents, op.params)))
             else:
                 b = parents[1] if len(parents) == 2 else -1
                 self.steps.append((k, op.forward, parents[0], b, None))
 
     def verify(self) -> None:
-        """Check every node's data is finite and is what its op gives from its parents' data."""
+        """Check every node's data is finite and is what its op gives from its parents' data.
+
+        A micrograd-style node computed its data with the user's own formula, which may differ
+        from the table op its op string names by a few ulps (the engine matched them to 1e-9);
+        ``base`` then takes the forward's values, so that every shifted re-evaluation is
+        compared with the same arithmetic at the point.
+        """
         w = self.base.copy()
+        rebase = False
         for k, v in enumerate(self.order):
             if not math.isfinite(v.data):
                 raise ValueError(f"check_graph: node {_name(v, k)} is {v.data!r}, not finite")
@@ -639,15 +652,27 @@ class _Graph:
                 again: object = self.run([step], w, k, 0.0)
             except ValueError as err:  # the inputs now lie outside the op's domain
                 again = f"an error ({err.__cause__ or err})"
+            if (
+                v.primitive is not None
+                and v.primitive.closure is not None
+                and isinstance(again, float)
+                and math.isclose(again, v.data, rel_tol=1e-9, abs_tol=1e-300)
+            ):
+                rebase = rebase or again != v.data
+                w[k] = v.data  # later nodes are compared with what they were computed from
+                continue
             if again != v.data:
                 raise ValueError(
                     f"check_graph: node {_name(v, k)} holds {v.data!r} but its op gives "
                     f"{again!s} from its inputs; was a .data changed after the graph was "
                     "built? Rebuild the graph, then check it"
                 )
+        if rebase:
+            self.rebase()
 
-    def plan(self, k: int) -> list[_Step]:
-        """The re-evaluation steps of every node that depends on node k, in topological order."""
+    def plan(self, k: int) -> tuple[list[_Step], int | None]:
+        """The re-evaluation steps of every node that depends on node k, in topological order,
+        and the first of them with no forward (``None`` if all have one: then k is checkable)."""
         consumers = self.consumers
         seen = bytearray(len(self.order))
         stack, found = [k], []
@@ -658,8 +683,17 @@ class _Graph:
                     found.append(c)
                     stack.append(c)
         found.sort()
+        opaque = self.opaque
+        blocked = next((j for j in found if opaque[j]), None)
         steps = self.steps
-        return [steps[j] for j in found]  # type: ignore[misc]
+        return [steps[j] for j in found if not opaque[j]], blocked  # type: ignore[misc]
+
+    def rebase(self) -> None:
+        """Recompute every node's base value with the ops' forwards, from the leaves."""
+        w = self.base
+        for step in self.steps:
+            if step is not None:
+                self.run([step], w, step[0], 0.0)
 
     def shifted(self, k: int, plan: list[_Step], t: float) -> float:
         """The output's value when node k is moved by t; ``plan`` is ``self.plan(k)``."""
@@ -730,12 +764,27 @@ class GraphCheckResult(_Report[NodeCheck]):
         checks: list[NodeCheck],
         blame: tuple[NodeCheck, NodeCheck, Check | None] | None,
         tolerance: _Tolerance,
+        *,
+        opaque: Sequence[NodeCheck] = (),
     ) -> None:
         self.output = output
         self.checks = checks
         self.nodes: dict[Value, NodeCheck] = {c.node: c for c in checks}
         self._tol = tolerance
         self._blame = blame
+        self._opaque = tuple(opaque)
+
+    def opaque(self) -> list[NodeCheck]:
+        """The checks of the nodes with no forward to re-evaluate, which make every node before
+        them :data:`UNCHECKABLE`.
+
+        Such a node was built micrograd-style (``Value(f(x.data), (x,), 'f')`` with a
+        ``_backward`` closure) under an op string that names no table op giving its data, so
+        finite differences cannot pass through it. ``gradcheck`` of the function that builds
+        the graph checks it (it re-runs the whole function); naming the op as the table does
+        (``'tanh'``, ``'exp'``, ``'**2'``) lets ``check_graph`` check it node by node.
+        """
+        return list(self._opaque)
 
     def first_mismatch(self) -> NodeCheck | None:
         """Return the check of the node to blame for the first wrong gradient, or ``None``.
@@ -760,6 +809,16 @@ class GraphCheckResult(_Report[NodeCheck]):
         return f"Gradient mismatch for d output / d {_name(c.node, c.position)}"
 
     def _notes(self) -> list[str]:
+        notes = [
+            f"node {_name(c.node, c.position)} was built with a _backward closure and has no "
+            "forward to re-evaluate (its op string names no table op that gives its data), "
+            "so the nodes before it are not checkable here: check the function that builds "
+            "the graph with gradcheck, or spell the op as the table does"
+            for c in self._opaque
+        ]
+        return notes + self._blame_notes()
+
+    def _blame_notes(self) -> list[str]:
         if self._blame is None:
             return []
         culprit, victim, local = self._blame
@@ -769,12 +828,16 @@ class GraphCheckResult(_Report[NodeCheck]):
                 "derivative rule of the nodes it feeds disagrees with its forward"
             ]
         op = culprit.node.primitive
+        if op is not None and op.closure is not None:
+            fix = f"Check the _backward closure of node #{culprit.position}."
+        else:
+            fix = f"Check the derivative of op {op.name if op else '?'!r}."
         return [
             f"first mismatch: node {_name(culprit.node, culprit.position)} is to blame: its "
             f"derivative rule gives d#{culprit.position}/d#{victim.position} = "
             f"{_num(local.analytic)}, finite differences of its forward give "
             f"{_num(local.numeric)}; the gradients of #{victim.position} and of everything "
-            f"before it are wrong. Check the derivative of op {op.name if op else '?'!r}."
+            f"before it are wrong. {fix}"
         ]
 
 
@@ -814,17 +877,26 @@ def check_graph(
             "check_graph", lambda: grad(output, order), "the backward pass fails"
         )
         checks = []
+        checks, blocking = [], set()
         for k, v in enumerate(order):
-            plan = graph.plan(k)
+            plan, blocked = graph.plan(k)
+            label = f"d out/d#{k}"
+            if blocked is not None:
+                blocking.add(blocked)
+                nan = math.nan
+                checks.append(
+                    NodeCheck(label, analytic[k], nan, nan, nan, UNCHECKABLE, None, nan, v, k)
+                )
+                continue
             phi = partial(graph.shifted, k, plan)
             e = _derivative(analytic[k], phi, graph.base[k], graph.base[-1], tol)
             errs = _errors(analytic[k], e.numeric)
-            label = f"d out/d#{k}"
             checks.append(
                 NodeCheck(label, analytic[k], e.numeric, *errs, e.verdict, e.sides, e.allowed, v, k)
             )
         blame = _blame(graph, checks, tol)
-    return GraphCheckResult(output, checks, blame, tol)
+    opaque = [checks[j] for j in sorted(blocking)]
+    return GraphCheckResult(output, checks, blame, tol, opaque=opaque)
 
 
 def _blame(
@@ -836,6 +908,8 @@ def _blame(
         return None
     victim = bad[-1]  # closest to the output: every node after it is right
     for c in graph.consumers[victim.position]:
+        if graph.opaque[c]:  # no forward to difference: its rule cannot be judged
+            continue
         local = graph.local(c, victim.position, tol)
         if local.verdict == MISMATCH:
             return checks[c], victim, local

@@ -15,6 +15,7 @@ from micrograd_like.checking import (
     KINK,
     MISMATCH,
     OK,
+    UNCHECKABLE,
     UNRESOLVED,
     VERDICT_COLOURS,
     GradcheckError,
@@ -569,6 +570,94 @@ def _raised(result: Any) -> str:
     with pytest.raises(GradcheckError) as info:
         result.raise_if_failed()
     return str(info.value)
+
+
+# ------------------------------------------------------------------------ micrograd-style nodes
+
+
+def _lecture_tanh(x: Value, wrong: bool = False) -> Value:
+    # tanh written out as the lecture does, with a _backward closure; its formula differs from
+    # math.tanh by an ulp at many points (x = 0.001 is one)
+    e = math.exp(2 * x.data)
+    out = Value((e - 1) / (e + 1), (x,), "tanh")
+
+    def _backward() -> None:
+        local = 0.5 if wrong else 1 - out.data**2  # d tanh = 1 - tanh^2
+        x.grad += local * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def _scaled_sine(x: Value, wrong: bool = False) -> Value:
+    # an op the table does not have under this name: 3 sin(x), with its closure
+    out = Value(3 * math.sin(x.data), (x,), "3sin")
+
+    def _backward() -> None:
+        x.grad += (3 * math.sin(x.data) if wrong else 3 * math.cos(x.data)) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+@pytest.mark.parametrize("point", [0.001, 0.3, -1.7, 0.8813735870195432])
+def test_check_graph_passes_a_correct_closure_node(point: float) -> None:
+    x = Value(point, label="x")
+    out = _lecture_tanh(x * 2.0) * x + x
+    result = check_graph(out, **TIGHT)
+    assert result, str(result)
+    assert all(c.verdict == OK for c in result.checks)
+
+
+def test_check_graph_catches_a_wrong_closure_and_blames_its_node() -> None:
+    x = Value(0.3, label="x")
+    t = _lecture_tanh(x * 2.0, wrong=True)
+    out = t * x
+    result = check_graph(out)
+    assert not result
+    assert x in [c.node for c in result.mismatches()]
+    culprit = result.first_mismatch()
+    assert culprit is not None and culprit.node is t
+    message = str(result)
+    assert "Check the _backward closure of node #" in message
+    with pytest.raises(GradcheckError, match="closure"):
+        result.raise_if_failed()
+
+
+def test_a_closure_with_no_forward_makes_the_nodes_before_it_not_checkable() -> None:
+    x = Value(0.5, label="x")
+    s = _scaled_sine(x)
+    out = s * Value(2.0, label="c")
+    result = check_graph(out)
+    # right or wrong, nothing before the node can be differenced through it: never "ok"
+    assert not result
+    assert result.nodes[x].verdict == UNCHECKABLE == "not checkable"
+    assert math.isnan(result.nodes[x].numeric)
+    assert [c.node for c in result.opaque()] == [s]
+    assert result.unverified() == [result.nodes[x]] and not result.mismatches()
+    assert {result.nodes[v].verdict for v in (s, out)} == {OK}
+    assert "NOT VERIFIED" in result.summary() and "1 not checkable" in result.summary()
+    assert "has no forward to re-evaluate" in str(result) and "gradcheck" in str(result)
+    with pytest.raises(GradcheckError, match=r"d out/d#0 not checkable"):
+        result.raise_if_failed()
+    wrong = check_graph(_scaled_sine(Value(0.5), wrong=True) * 2.0)
+    assert not wrong and wrong.checks[0].verdict == UNCHECKABLE
+
+
+def test_gradcheck_checks_a_closure_with_no_forward_through_the_whole_function() -> None:
+    assert gradcheck(lambda x: _scaled_sine(x) * x, [0.5], **TIGHT)
+    result = gradcheck(lambda x: _scaled_sine(x, wrong=True) * x, [0.5])
+    assert [c.label for c in result.mismatches()] == ["df/dx"]
+
+
+def test_a_closure_off_the_path_of_a_node_leaves_its_check_alone() -> None:
+    # x reaches the output through the closure and through a table op; y only through the
+    # table op, so y is checked and x is not
+    x, y = Value(0.5, label="x"), Value(1.5, label="y")
+    out = _scaled_sine(x) + x * y
+    result = check_graph(out)
+    assert result.nodes[y].verdict == OK
+    assert result.nodes[x].verdict == UNCHECKABLE
 
 
 # ----------------------------------------------------------------------------- custom ops

@@ -17,7 +17,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from micrograd_like import dotwriter, views
-from micrograd_like.checking import KINK, MISMATCH, OK, UNRESOLVED, VERDICT_COLOURS, check_graph
+from micrograd_like.checking import (
+    KINK,
+    MISMATCH,
+    OK,
+    UNCHECKABLE,
+    UNRESOLVED,
+    VERDICT_COLOURS,
+    check_graph,
+)
 from micrograd_like.dotwriter import DotGraph, render
 from micrograd_like.drawing import LABEL_LIMIT, Diagram, DotNotFound, draw_dot, render_svgs
 from micrograd_like.engine import Value, topological_order
@@ -333,6 +341,36 @@ def test_a_derivative_that_cannot_be_checked_has_its_own_fill_and_key_row() -> N
     # a check where every derivative could be made keeps the shorter key
     ok = check_graph(Value(2.0) * Value(3.0))
     assert "cannot be checked" not in draw_dot(ok.output, check=ok).source
+
+
+def _closure_node(x: Value, op: str, value: float, local: float) -> Value:
+    # a node built micrograd-style: its data, and a closure with the local derivative given
+    out = Value(value, (x,), op, label=f"{op} node")
+
+    def _backward() -> None:
+        x.grad += local * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def test_a_wrong_closure_and_an_uncheckable_one_are_coloured() -> None:
+    x = Value(0.4, label="x")
+    wrong = _closure_node(x, "exp", math.exp(0.4), 1.0)  # d exp = exp(x), not 1
+    result = check_graph(wrong * 3.0)
+    assert result.nodes[x].verdict == MISMATCH
+    svg = render_svg(draw_dot(result.output, check=result))
+    assert fill_and_stroke(node_named(svg, "x"))[0] == VERDICT_COLOURS[MISMATCH]
+
+    y = Value(0.4, label="y")
+    opaque = _closure_node(y, "twice", 0.8, 2.0)  # no table op named "twice"
+    result = check_graph(opaque * 3.0)
+    assert result.nodes[y].verdict == UNCHECKABLE
+    svg = render_svg(draw_dot(result.output, check=result))
+    box = node_named(svg, "y")
+    assert fill_and_stroke(box)[0] == VERDICT_COLOURS[UNCHECKABLE]
+    assert texts(box)[-1] == UNCHECKABLE
+    assert any("not checkable" in t for t in texts(svg_nodes(svg)["key"]))
 
 
 def test_no_key_without_check_or_highlight() -> None:
