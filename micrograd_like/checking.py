@@ -876,8 +876,8 @@ def check_graph(
         analytic = _with_context(
             "check_graph", lambda: grad(output, order), "the backward pass fails"
         )
-        checks = []
-        checks, blocking = [], set()
+        checks: list[NodeCheck] = []
+        blocking: set[int] = set()
         for k, v in enumerate(order):
             plan, blocked = graph.plan(k)
             label = f"d out/d#{k}"
