@@ -37,7 +37,8 @@ class NodeCheck(Check):
     """The check of one graph node: ``analytic`` is d output / d ``node`` from the backward pass.
 
     ``position`` is the node's index in ``topological_order(output)`` (inputs first), which
-    the printed table shows as ``#position``.
+    the printed table shows as ``#position``. A node with verdict :data:`UNCHECKABLE` has no
+    finite difference: ``numeric``, ``abs_err``, ``rel_err`` and ``allowed`` are NaN.
     """
 
     node: Value
@@ -198,9 +199,10 @@ class GraphCheckResult(Report[NodeCheck]):
     """What :func:`check_graph` returns: a :class:`NodeCheck` for every node of the graph.
 
     ``nodes`` maps each node (by identity) to its check and ``checks`` lists them in
-    topological order. Truthy iff no node mismatches (kinks allowed). :meth:`first_mismatch`
-    names the node whose derivative rule is to blame. Printing, ``_repr_html_`` and
-    :meth:`raise_if_failed` work as for :class:`GradcheckResult`.
+    topological order. Truthy iff every node matched (kinks allowed): no mismatch and nothing
+    unverified. :meth:`first_mismatch` names the node whose derivative rule is to blame.
+    Printing, ``_repr_html_`` and :meth:`raise_if_failed` work as for
+    :class:`GradcheckResult`.
     """
 
     _columns = ("node", "data")
@@ -303,7 +305,12 @@ def check_graph(
     ``.grad`` is touched). The numeric value moves that one node's value by ``±eps`` and
     re-evaluates only the nodes downstream of it, in topological order, with their ops'
     forwards and params; nothing in the graph is modified. The verdicts follow
-    :func:`gradcheck`. Each node costs a few re-evaluations of its downstream part, so time
+    :func:`gradcheck`. A node built micrograd-style (``Value(f(x.data), (x,), 'f')`` with a
+    ``_backward`` closure) is checked like any other when its op string names a table op that
+    gives its data (``'tanh'``, ``'exp'``, ``'**2'``), so a wrong closure is a mismatch blamed
+    on it; otherwise it has no forward, and every node whose way to the output passes through
+    it is :data:`UNCHECKABLE` (the result is falsy; :meth:`GraphCheckResult.opaque` names the
+    blocking nodes). Each node costs a few re-evaluations of its downstream part, so time
     grows with nodes × depth; graphs over ``max_nodes`` nodes are refused (``None`` lifts the
     limit). Returns a :class:`GraphCheckResult`.
     """

@@ -66,7 +66,8 @@ class GradcheckResult(Report[Check]):
     ``gradient`` holds one :class:`Check` per input; ``hessian`` (with ``order=2``) holds
     ``hessian[i][j]`` for d²f / dx_i dx_j, else ``None``; ``checks`` is all of them in table
     order. ``print(result)`` shows the table, Jupyter shows it as HTML, and
-    :meth:`raise_if_failed` turns a failure into an error listing every mismatch.
+    :meth:`raise_if_failed` turns a failure into an error listing every mismatch and every
+    derivative that could not be verified (:meth:`unverified`).
     """
 
     def __init__(
@@ -177,8 +178,11 @@ def gradcheck(
     between the one-sided slopes. The defaults (PyTorch's) suit values and derivatives of
     order 1: eps = 1e-6 balances the ``eps^2 f'''/6`` truncation error against the
     ``1e-16 |f| / eps`` rounding error, and rtol = 1e-3 lets a 0.1% error pass, so give
-    tighter tolerances (``rtol=1e-6``) to catch subtler mistakes. No ``.grad`` is touched.
-    Returns a :class:`GradcheckResult`, truthy only if everything matched.
+    tighter tolerances (``rtol=1e-6``) to catch subtler mistakes. Where the step is below the
+    float resolution at the point (``eps=1e-16``, or the default step at ``|x| >= 1e10``) the
+    difference cannot resolve the derivative and the verdict is "cannot be checked at this
+    step", never "ok": scale ``eps`` to the point. No ``.grad`` is touched. Returns a
+    :class:`GradcheckResult`, truthy only if everything matched.
     """
     tol = read_tolerance("gradcheck", eps, atol, rtol)
     if isinstance(order, bool) or order not in (1, 2):
