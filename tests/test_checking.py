@@ -550,6 +550,17 @@ def test_huge_values_with_a_zero_derivative_are_not_passed_on_rounding_alone() -
     assert UNRESOLVED in {c.verdict for c in result.checks}
 
 
+def test_a_large_ordinary_loss_with_dead_units_still_passes() -> None:
+    # a loss of 2e4 hides derivatives below ~1e-6 from a step of 1e-6, well inside atol: the
+    # zero derivative of the dead relu's input is checked, not excused or refused
+    dead = Value(-0.5, label="dead")
+    w = Value(1.5, label="w")
+    loss = dead.relu() * 3.0 + (w * w) * 1e4
+    result = check_graph(loss)
+    assert result, str(result)
+    assert result.nodes[dead].verdict == OK and result.nodes[dead].analytic == 0.0
+
+
 def test_the_verdict_is_shown_in_the_table_and_coloured_in_html() -> None:
     with temporary_op("half_square", 1, _square, _half_square_rule) as sq:
         result = gradcheck(sq, [1e10])
