@@ -566,6 +566,24 @@ def test_collapsed_groups_count_and_colour_check_verdicts() -> None:
         assert fill_and_stroke(el)[0] == FILLS[OK]
 
 
+def test_collapsed_groups_take_the_fill_of_a_check_that_could_not_be_made() -> None:
+    # x = 1e10 times 30 constants: the products' gradients (1) drown in the rounding of an
+    # output of 4e12, so their group is "cannot be checked at this step", the constants' ok
+    x = Value(1e10, label="x")
+    out = vsum([x * Value(float(i)) for i in range(30)])
+    result = check_graph(out)
+    verdicts = {result.nodes[v].verdict for v in out.parents}
+    assert verdicts == {UNRESOLVED}
+    svg = render_svg(draw_dot(out, check=result, max_nodes=10))
+    products = [
+        el for name, el in svg_nodes(svg).items() if name.startswith("g") and "×" in texts(el)[0]
+    ]
+    assert products
+    for el in products:
+        assert fill_and_stroke(el)[0] == VERDICT_COLOURS[UNRESOLVED]
+        assert "cannot be checked at this step" in texts(el)[-1]
+
+
 def test_graph_of_exactly_max_nodes_is_drawn_in_full() -> None:
     o, _ = neuron()
     assert "collapsed" not in draw_dot(o, max_nodes=10).source
