@@ -105,6 +105,14 @@ def test_the_demo_starts_where_micrograd_starts(global_random: None) -> None:
     assert run["accuracy"] == [0.5]
 
 
+def test_the_demo_runs_on_numpy_arrays_as_the_notebook_keeps_them(global_random: None) -> None:
+    # the notebook feeds numpy rows to Value and multiplies by numpy integer labels
+    np = pytest.importorskip("numpy")
+    X, y = demo_moons()
+    run = train_as_micrograd_does(nn, Value, np.array(X), np.array(y), steps=1)
+    assert run["loss"] == [FIRST_LOSS] and run["accuracy"] == [0.5]
+
+
 def test_the_demo_follows_micrograds_hundred_steps(global_random: None) -> None:
     ref = _reference()
     X, y = demo_moons()
