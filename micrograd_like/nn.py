@@ -56,8 +56,10 @@ _DEFAULT_PARAMS: dict[str, tuple[float, ...]] = {"leaky_relu": (0.01,), "elu": (
 _DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 
-def make_rng(rng: Rng) -> random.Random:
+def make_rng(rng: Rng, *, where: str = "make_rng") -> random.Random:
     """Return ``rng`` as a ``random.Random``: itself, seeded from an int, or the global one.
+
+    ``where`` names the caller in the error message (``"Layer"``: ``Layer: rng must be ...``).
 
     ``None`` gives the generator behind the :mod:`random` module's functions (what
     ``random.seed`` seeds and ``random.uniform`` draws from), so micrograd-style code that calls
@@ -69,19 +71,20 @@ def make_rng(rng: Rng) -> random.Random:
         return random._inst  # the module's functions are its bound methods
     if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
         raise TypeError(
-            "rng must be a random.Random, an int seed or None, "
-            f"got {type(rng).__name__} {rng!r:.60}"
+            f"{where}: rng must be a random.Random, an int seed or None, "
+            f"got {type(rng).__name__} {brief(rng)}"
         )
     return random.Random(int(rng))
 
 
-def activation_op(activation: Activation) -> Op | None:
+def activation_op(activation: Activation, *, where: str = "activation_op") -> Op | None:
     """Resolve an activation to its unary op (``None`` for ``"linear"``).
 
     A name is any unary op of the table that needs no parameter (``relu``, ``tanh``,
     ``sigmoid``, ``softplus``, ``silu``, ``abs``, ``sin``, ...; a ``define_op`` primitive too),
     plus ``leaky_relu`` (slope 0.01) and ``elu`` (alpha 1.0) with ``Value``'s defaults. An
     ``Op`` of arity 1 is used as given, so ``get_op("leaky_relu").bind(0.2)`` picks the slope.
+    ``where`` names the caller in error messages.
     """
     if isinstance(activation, str):
         if activation == "linear":
@@ -89,19 +92,21 @@ def activation_op(activation: Activation) -> Op | None:
         try:
             op = get_op(activation)
         except KeyError as err:
-            raise ValueError(f"unknown activation {activation!r}: {err.args[0]}") from None
+            raise ValueError(
+                f"{where}: unknown activation {brief(activation)}: {err.args[0]}"
+            ) from None
         if activation in _DEFAULT_PARAMS:
             op = op.bind(*_DEFAULT_PARAMS[activation])
     elif isinstance(activation, Op):
         op = activation
     else:
         raise TypeError(
-            "activation must be a name or an Op, "
-            f"got {type(activation).__name__} {activation!r:.60}"
+            f"{where}: activation must be a name or an Op, "
+            f"got {type(activation).__name__} {brief(activation)}"
         )
     if op.arity != 1:
         raise ValueError(
-            f"activation {op.describe()!r} must be a unary op, it has arity {op.arity}"
+            f"{where}: activation {op.describe()!r} must be a unary op, it has arity {op.arity}"
         )
     try:
         if op.forward is None:
@@ -109,7 +114,8 @@ def activation_op(activation: Activation) -> Op | None:
         op.forward(0.5, *op.params)
     except TypeError:
         raise ValueError(
-            f"activation {op.describe()!r} needs parameters: pass get_op({op.name!r}).bind(...)"
+            f"{where}: activation {op.describe()!r} needs parameters: "
+            f"pass get_op({op.name!r}).bind(...)"
         ) from None
     except _DOMAIN_ERRORS:
         pass  # outside its domain at 0.5 (log of a shifted input, say): still a usable op
@@ -527,11 +533,11 @@ class Neuron(Module):
         self.nin = _count(nin, "Neuron: nin")
         _affordable(self.nin + 1, f"Neuron(nin={brief(self.nin)})")
         fan_out = _count(fan_out, "Neuron: fan_out")
-        self.act = activation_op(_nonlin(activation, nonlin, "Neuron"))
+        self.act = activation_op(_nonlin(activation, nonlin, "Neuron"), where="Neuron")
         if init not in INITS:
-            raise ValueError(f"Neuron: init must be one of {', '.join(INITS)}, got {init!r}")
+            raise ValueError(f"Neuron: init must be one of {', '.join(INITS)}, got {brief(init)}")
         self.init: Init = init
-        r = make_rng(rng)
+        r = make_rng(rng, where="Neuron")
         if init == "uniform":
             ws = [r.uniform(-1.0, 1.0) for _ in range(self.nin)]
         elif init == "xavier":
@@ -601,7 +607,8 @@ class Layer(Module):
         self.nin = _count(nin, "Layer: nin")
         self.nout = _count(nout, "Layer: nout")
         activation = _nonlin(activation, nonlin, "Layer")
-        r = make_rng(rng)
+        activation_op(activation, where="Layer")  # a bad one named here, not by a neuron
+        r = make_rng(rng, where="Layer")
         _affordable((self.nin + 1) * self.nout, f"Layer({brief(self.nin)}, {brief(self.nout)})")
         self.neurons = [
             Neuron(self.nin, activation, init, r, fan_out=self.nout) for _ in range(self.nout)
@@ -633,7 +640,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng: Rng = None) -> None:
         self.p = real(p, "Dropout: p", at_least=0.0, below=1.0, wrong_type=ValueError)
-        self.rng = make_rng(rng)
+        self.rng = make_rng(rng, where="Dropout")
 
     def _keep(self, n: int) -> list[bool] | None:
         # None means "pass everything through unchanged"
@@ -739,7 +746,9 @@ class MLP(Module):
             raise ValueError(f"MLP: nouts must be a non-empty list of layer widths, got {nouts!r}")
         sizes = [self.nin, *(_count(n, "MLP: each layer width") for n in nouts)]
         _affordable(sum((a + 1) * b for a, b in itertools.pairwise(sizes)), "MLP")
-        r = make_rng(rng)
+        activation_op(activation, where="MLP: activation")
+        activation_op(output_activation, where="MLP: output_activation")
+        r = make_rng(rng, where="MLP")
         last = len(sizes) - 2
         self.layers = [
             Layer(a, b, output_activation if i == last else activation, init, r)

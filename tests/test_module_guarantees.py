@@ -591,3 +591,19 @@ def test_an_unprintable_int_in_the_wrong_place_is_described() -> None:
         Adam([Value(1.0)], betas=huge)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"fit: callbacks must be a list .*got int <an int"):
         fit(MLP(2, [1], rng=0), *_xy(), loss="hinge", callbacks=huge)  # type: ignore[arg-type]
+
+
+def test_nn_errors_name_the_module_and_the_argument() -> None:
+    cases = [
+        (lambda: Neuron(2, "bogus"), ValueError, "Neuron: unknown activation 'bogus'"),
+        (lambda: Layer(2, 3, "bogus"), ValueError, "Layer: unknown activation 'bogus'"),
+        (lambda: MLP(2, [3, 1], "bogus"), ValueError, "MLP: activation: unknown activation"),
+        (lambda: MLP(2, [1], output_activation=3), TypeError, "MLP: output_activation: act"),
+        (lambda: Layer(2, 3, rng="seed"), TypeError, "Layer: rng must be a random.Random"),
+        (lambda: Dropout(0.5, rng=1.5), TypeError, "Dropout: rng must be"),
+        (lambda: MLP(2, [1], rng=[1]), TypeError, "MLP: rng must be"),
+        (lambda: Neuron(2, init="x" * 10**6), ValueError, r"Neuron: init must be one of .*\.\.\.$"),
+    ]
+    for make, error, match in cases:
+        with pytest.raises(error, match=match):
+            make()
