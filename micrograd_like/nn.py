@@ -164,7 +164,7 @@ def _inputs(x: Input, nin: int | None, where: str) -> list[Value]:
     if isinstance(x, (str, bytes)) or not isinstance(x, Iterable):
         raise TypeError(
             f"{where}: expected a sequence of inputs (list, tuple or 1-D array), "
-            f"got {type(x).__name__} {x!r:.60}"
+            f"got {type(x).__name__} {brief(x)}"
         )
     ndim = getattr(x, "ndim", 1)
     if ndim != 1:
@@ -172,7 +172,7 @@ def _inputs(x: Input, nin: int | None, where: str) -> list[Value]:
     if isinstance(x, (Set, Mapping)):
         raise TypeError(
             f"{where}: expected a sequence of inputs (list, tuple or 1-D array), "
-            f"got {type(x).__name__} {x!r:.60}; a set or dict has no input order"
+            f"got {type(x).__name__} {brief(x)}; a set or dict has no input order"
         )
     xs = list(x)
     if nin is not None and len(xs) != nin:
@@ -182,7 +182,7 @@ def _inputs(x: Input, nin: int | None, where: str) -> list[Value]:
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
                 raise TypeError(
                     f"{where}: input {i} must be a number or a Value, "
-                    f"got {type(v).__name__} {v!r:.60}"
+                    f"got {type(v).__name__} {brief(v)}"
                 )
             try:
                 xs[i] = Value(float(v))
@@ -743,7 +743,9 @@ class MLP(Module):
     ) -> None:
         self.nin = _count(nin, "MLP: nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"MLP: nouts must be a non-empty list of layer widths, got {nouts!r}")
+            raise ValueError(
+                f"MLP: nouts must be a non-empty list of layer widths, got {brief(nouts)}"
+            )
         sizes = [self.nin, *(_count(n, "MLP: each layer width") for n in nouts)]
         _affordable(sum((a + 1) * b for a, b in itertools.pairwise(sizes)), "MLP")
         activation_op(activation, where="MLP: activation")

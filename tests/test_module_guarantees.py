@@ -607,3 +607,10 @@ def test_nn_errors_name_the_module_and_the_argument() -> None:
     for make, error, match in cases:
         with pytest.raises(error, match=match):
             make()
+
+
+def test_a_module_call_on_an_unprintable_int_names_the_module() -> None:
+    with pytest.raises(TypeError, match=r"MLP: expected a sequence of inputs .*got int <an int"):
+        MLP(2, [1], rng=0)(10**5000)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"MLP: nouts must be .*got <an int"):
+        MLP(2, 10**5000)  # type: ignore[arg-type]
