@@ -118,8 +118,7 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
         raise ValueError(f"clip_grad_norm: the gradient norm is {norm!r}; nothing was clipped")
     coef = m / (norm + 1e-6)
     if coef < 1.0:
-        for p in ps:
-            p.grad *= coef  # type: ignore[operator]
+        _set_grads(ps, [(p.grad or 0.0) * coef for p in ps])
     return norm
 
 
@@ -128,9 +127,25 @@ def clip_grad_value(params: Iterable[Value], clip_value: float) -> None:
     c = real(clip_value, "clip_grad_value: clip_value", above=0.0)
     ps = parameters(params, "clip_grad_value", allow_empty=True, unique=False)
     # every item is checked above, before the first gradient changes
-    for p in ps:
-        if p.grad is not None:
-            p.grad = min(max(p.grad, -c), c)
+    ps = [p for p in ps if p.grad is not None]  # None: no gradient yet
+    _set_grads(ps, [min(max(p.grad or 0.0, -c), c) for p in ps])
+
+
+def _set_grads(ps: list[Value], grads: list[float]) -> None:
+    # all or nothing under interrupts: the new gradients are computed first, and a Ctrl-C
+    # while they are written lets the writing finish (it only repeats assignments) first
+    try:
+        for p, g in zip(ps, grads, strict=True):
+            p.grad = g
+    except BaseException:
+        while True:
+            try:
+                for p, g in zip(ps, grads, strict=True):
+                    p.grad = g
+                break
+            except BaseException:
+                continue
+        raise
 
 
 # ----------------------------------------------------------------------------- optimizers

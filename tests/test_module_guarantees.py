@@ -614,3 +614,38 @@ def test_a_module_call_on_an_unprintable_int_names_the_module() -> None:
         MLP(2, [1], rng=0)(10**5000)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"MLP: nouts must be .*got <an int"):
         MLP(2, 10**5000)  # type: ignore[arg-type]
+
+
+class _InterruptOnce(Value):
+    """A Value whose next gradient assignment raises KeyboardInterrupt once, when armed."""
+
+    __slots__ = ()
+    armed = False
+
+    @property  # type: ignore[override]
+    def grad(self) -> float | None:
+        return Value.grad.fget(self)  # type: ignore[attr-defined,no-any-return]
+
+    @grad.setter
+    def grad(self, g: float | None) -> None:
+        if _InterruptOnce.armed:
+            _InterruptOnce.armed = False
+            raise KeyboardInterrupt
+        Value.grad.fset(self, g)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("clip", ["norm", "value"])
+def test_clipping_interrupted_midway_still_clips_every_gradient(clip: str) -> None:
+    from micrograd_like.optim import clip_grad_norm, clip_grad_value
+
+    ps = [Value(0.0), _InterruptOnce(0.0), Value(0.0)]
+    for p, g in zip(ps, (30.0, -40.0, 0.0), strict=True):
+        p.grad = g
+    _InterruptOnce.armed = True
+    with pytest.raises(KeyboardInterrupt):
+        if clip == "norm":
+            clip_grad_norm(ps, 5.0)
+        else:
+            clip_grad_value(ps, 1.0)
+    want = [3.0, -4.0, 0.0] if clip == "norm" else [1.0, -1.0, 0.0]
+    assert [p.grad for p in ps] == pytest.approx(want, rel=1e-6)
