@@ -673,7 +673,10 @@ class Dropout(Module):
 class Sequential(Module):
     """Modules applied one after another (``Sequential(Layer(2, 8), Dropout(0.1), Layer(8, 1))``).
 
-    Parameters are named ``layers.<i>.…`` by position. The input width is the first module's.
+    Parameters are named ``layers.<i>.…`` by position. The input width is the first module's;
+    every call checks each module's input width on the way, so modules whose widths do not
+    chain fail at the first call, naming the module: ``Sequential.1 (Layer): expected 4 inputs,
+    got 3``.
     """
 
     def __init__(self, *modules: Module) -> None:
