@@ -200,23 +200,31 @@ class _WidthError(ValueError):
     module from the outermost one called: ``Sequential.1 (Layer): expected 4 inputs, got 3``.
     """
 
-    def __init__(self, owner: str, path: str, nin: int, got: int) -> None:
-        super().__init__(owner, path, nin, got)
-        self.owner, self.path, self.nin, self.got = owner, path, nin, got
+    def __init__(self, top: Module, path: str, nin: int | None, got: int) -> None:
+        super().__init__()
+        self.top, self.path, self.nin, self.got = top, path, nin, got
 
     def __str__(self) -> str:
-        return f"{self.owner}{self.path}: expected {self.nin} inputs, got {self.got}"
+        return f"{type(self.top).__name__}{self.path}: expected {self.nin} inputs, got {self.got}"
+
+    def __reduce__(self) -> tuple[type[ValueError], tuple[str]]:
+        return ValueError, (str(self),)  # pickles as the plain ValueError it reads as
 
     def under(self, owner: Module, i: int, child: Module) -> _WidthError:
-        """Put the container ``owner`` (whose item ``i`` is ``child``) in front of the path."""
-        self.owner = type(owner).__name__
-        self.path = f".{i} ({type(child).__name__}){self.path}"
-        self.args = (self.owner, self.path, self.nin, self.got)
+        """Put the container ``owner`` (whose item ``i`` is ``child``) in front of the path.
+
+        When the error came from a module inside ``child`` that no container of ours reached
+        (a module of the user's calling a layer itself), its type follows a ``>``.
+        """
+        step = f".{i} ({type(child).__name__})"
+        if self.top is not child:
+            step += f" > {type(self.top).__name__}"
+        self.top, self.path = owner, step + self.path
         return self
 
 
 def _width_error(owner: Module, i: int, child: Module, got: int) -> _WidthError:
-    return _WidthError(type(owner).__name__, f".{i} ({type(child).__name__})", child.nin or 0, got)
+    return _WidthError(owner, f".{i} ({type(child).__name__})", child.nin, got)
 
 
 def _resolves(root: Module, label: str, p: Value) -> bool:
@@ -559,10 +567,14 @@ class Neuron(Module):
 
     def forward(self, xs: list[Value]) -> list[Value]:
         """``[activation(w · xs + b)]`` with its graph."""
+        if len(xs) != self.nin:
+            raise _WidthError(self, "", self.nin, len(xs))
         return [self._graph(xs, data_of(xs))]
 
     def forward_floats(self, xs: list[float]) -> list[float]:
         """``[activation(w · xs + b)]`` on plain floats (bit-identical to :meth:`forward`)."""
+        if len(xs) != self.nin:
+            raise _WidthError(self, "", self.nin, len(xs))
         return [self._float(xs)]
 
     def __call__(self, x: Input) -> Value:
@@ -616,11 +628,15 @@ class Layer(Module):
 
     def forward(self, xs: list[Value]) -> list[Value]:
         """Each neuron's output, in order, with their graphs."""
+        if len(xs) != self.nin:  # the one width check of a layer call, wherever it comes from
+            raise _WidthError(self, "", self.nin, len(xs))
         xd = data_of(xs)
         return [n._graph(xs, xd) for n in self.neurons]
 
     def forward_floats(self, xs: list[float]) -> list[float]:
         """Each neuron's output on plain floats."""
+        if len(xs) != self.nin:
+            raise _WidthError(self, "", self.nin, len(xs))
         return [n._float(xs) for n in self.neurons]
 
     def extra_repr(self) -> str:
@@ -766,9 +782,10 @@ class MLP(Module):
         """The layers in turn (with dropout after each hidden one), recording the graph."""
         last = self.layers[-1]
         for i, layer in enumerate(self.layers):
-            if len(xs) != layer.nin:  # a layer replaced by hand may not fit
-                raise _width_error(self, i, layer, len(xs))
-            xs = layer.forward(xs)
+            try:  # each layer checks its width (a layer replaced by hand may not fit)
+                xs = layer.forward(xs)
+            except _WidthError as err:
+                raise err.under(self, i, layer) from None
             if self.dropout is not None and layer is not last:
                 xs = self.dropout.forward(xs)
         return xs
@@ -777,9 +794,10 @@ class MLP(Module):
         """The same on plain floats."""
         last = self.layers[-1]
         for i, layer in enumerate(self.layers):
-            if len(xs) != layer.nin:
-                raise _width_error(self, i, layer, len(xs))
-            xs = layer.forward_floats(xs)
+            try:
+                xs = layer.forward_floats(xs)
+            except _WidthError as err:
+                raise err.under(self, i, layer) from None
             if self.dropout is not None and layer is not last:
                 xs = self.dropout.forward_floats(xs)
         return xs

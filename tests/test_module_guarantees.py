@@ -649,3 +649,32 @@ def test_clipping_interrupted_midway_still_clips_every_gradient(clip: str) -> No
             clip_grad_value(ps, 1.0)
     want = [3.0, -4.0, 0.0] if clip == "norm" else [1.0, -1.0, 0.0]
     assert [p.grad for p in ps] == pytest.approx(want, rel=1e-6)
+
+
+def test_forward_called_directly_checks_the_width_too() -> None:
+    layer, neuron = Layer(2, 3, rng=0), Neuron(2, rng=0)
+    three = [Value(1.0), Value(2.0), Value(3.0)]
+    for module in (layer, neuron):
+        name = type(module).__name__
+        with pytest.raises(ValueError, match=rf"^{name}: expected 2 inputs, got 3$"):
+            module.forward(three)
+        with pytest.raises(ValueError, match=rf"^{name}: expected 2 inputs, got 1$"):
+            module.forward_floats([1.0])
+
+    # a module of the user's that calls a layer's forward gets the path from its container
+    class Twice(Module):
+        def __init__(self) -> None:
+            self.nin = 2
+            self.inner = Layer(3, 1, rng=0)
+
+        def forward(self, xs: list[Value]) -> list[Value]:
+            return self.inner.forward(xs)
+
+    with pytest.raises(ValueError, match=r"^Sequential\.0 \(Twice\) > Layer: expected 3 inp"):
+        Sequential(Twice())([1.0, 2.0])
+    # the error pickles (as a plain ValueError with the same message)
+    try:
+        Sequential(Layer(2, 3, rng=0), Layer(4, 1, rng=0))([1.0, 2.0])
+    except ValueError as err:
+        again = pickle.loads(pickle.dumps(err))
+        assert str(again) == str(err) == "Sequential.1 (Layer): expected 4 inputs, got 3"
