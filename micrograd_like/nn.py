@@ -169,7 +169,7 @@ def _inputs(x: Input, nin: int | None, where: str) -> list[Value]:
     ndim = getattr(x, "ndim", 1)
     if ndim != 1:
         raise ValueError(f"{where}: expected a 1-D input, got an array with ndim={ndim}")
-    if isinstance(x, (Set, Mapping)):
+    if x.__class__ is not list and isinstance(x, (Set, Mapping)):  # lists: no ABC check
         raise TypeError(
             f"{where}: expected a sequence of inputs (list, tuple or 1-D array), "
             f"got {type(x).__name__} {brief(x)}; a set or dict has no input order"
