@@ -217,6 +217,43 @@ def _chain_floats(order: list[Value]) -> None:
             p._g += c
 
 
+def _chain_node(v: Value) -> None:
+    # One node of _chain_floats, whose gradient is not zero: the loop body above, for the
+    # accelerator's loop (which does add and mul nodes itself, by the same rules).
+    m = FLOAT_MATH
+    g = v._g
+    a = v._a
+    b = v._b
+    op: Any = v._fn
+    try:
+        if b is _NARY:
+            local = op.derivative(m, g, v._data, *[p._data for p in a], *op.params)
+        else:
+            params = op.params
+            if b is None:
+                (c,) = (
+                    op.derivative(m, g, v._data, a._data, *params)
+                    if params
+                    else op.derivative(m, g, v._data, a._data)
+                )
+                a._g += c
+            else:
+                ca, cb = (
+                    op.derivative(m, g, v._data, a._data, b._data, *params)
+                    if params
+                    else op.derivative(m, g, v._data, a._data, b._data)
+                )
+                a._g += ca
+                b._g += cb
+            return
+        if len(local) != len(a):
+            raise _count_error(v, local, len(a))
+    except Exception as err:
+        raise _diagnosed(v, g, err) from None
+    for p, c in zip(a, local):  # noqa: B905 - lengths checked above
+        p._g += c
+
+
 def _diagnosed(v: Value, g: Any, err: Exception) -> BaseException:
     # What went wrong at v: the rule raised, or it returned the wrong number of
     # contributions (the fast pass above unpacks without asking). Rules are pure, so the
@@ -418,3 +455,34 @@ def topological_order(root: Value, within: Iterable[Value] | None = None) -> lis
             stack.pop()
             order.append(node)
     return order
+
+
+# ------------------------------------------------------------------------- the accelerator
+
+_speedups = _engine._speedups
+
+
+def _walk_accelerated(
+    root: Value, seed: Any, zero: Any
+) -> tuple[list[Value], list[Value], Any, Any]:
+    # _walk with its loop in the accelerator: the same steps in the same order
+    if root._a is None:
+        return _walk_reference(root, seed, zero)
+    leaf, seen, walk, done = object(), object(), object(), object()
+    nodes, order, mixed = _speedups.walk(root, seed, zero, leaf, seen, walk, done)
+    if mixed or root._e != _engine._epoch:
+        _check_point(order)
+    return nodes, order, leaf, done
+
+
+def _chain_floats_accelerated(order: list[Value]) -> None:
+    # _chain_floats with its loop in the accelerator; nodes other than add and mul go to
+    # _chain_node, the loop's body
+    _speedups.chain(order, _chain_node)
+
+
+_walk_reference = _walk
+_chain_floats_reference = _chain_floats
+if _speedups is not None:
+    _walk = _walk_accelerated
+    _chain_floats = _chain_floats_accelerated

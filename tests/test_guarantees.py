@@ -74,6 +74,7 @@ def _engine_is_idle() -> None:
 _EVERY_LINE: set[CodeType] = {
     backprop._walk.__code__,
     backprop._chain_floats.__code__,
+    backprop._chain_node.__code__,
     backprop._chain_general.__code__,
     backprop._backward.__code__,
     backprop._gradients.__code__,
@@ -202,7 +203,9 @@ def test_interrupt_at_every_point_of_backward_is_all_or_nothing() -> None:
             v.grad = 0.0
         out.backward()
         assert [v.grad for v in leaves] == want
-    assert fired > 200  # every node and every line of the pass was tried
+    # every node and every line of the pass was tried (the accelerator's walk and chain-rule
+    # loops are C code, where no interrupt lands: fewer points, the same outcome)
+    assert fired > (80 if engine.ACCELERATED else 200)
 
 
 @pytest.mark.parametrize("create_graph", [False, True])
@@ -276,6 +279,10 @@ def test_timed_interrupts_never_leave_partial_gradients_or_a_paused_collector() 
     hits = 0
     deadline = time.monotonic() + (8 if os.environ.get("CI") else 20)
     thread = threading.Thread(target=sender, daemon=True)
+    # the sender gets the GIL within 0.2 ms, not 5: a step (a millisecond or two with the
+    # accelerator) is then interrupted in its middle, not only while the main thread sleeps
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(0.0002)
     with _collector(True):
         thread.start()
         try:
@@ -302,6 +309,7 @@ def test_timed_interrupts_never_leave_partial_gradients_or_a_paused_collector() 
         finally:
             stop.set()
             thread.join()
+            sys.setswitchinterval(switch)
     assert hits >= 50, f"only {hits} interrupts landed"
     for p in params:
         p.grad = 0.0

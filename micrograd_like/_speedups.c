@@ -1,0 +1,627 @@
+/* The optional C accelerator of micrograd_like's engine (the pattern of CPython's json/_json).
+
+   engine.py and backprop.py are the reference; this module only does what they do, faster,
+   and every test runs against both (tests/test_accel.py compares them bit for bit). It holds:
+
+   * Node, the base type of Value when the accelerator is in use: the nine node slots
+     (_a _b _data _e _fn _g _grad _label _s) as C members. Nodes are created *untracked* by
+     the cycle collector: a graph node refers only to older nodes, floats, strings and op-table
+     entries, so it cannot be part of a reference cycle, and reference counting frees it. A node
+     that can be in a cycle (a micrograd-style node whose op holds a closure) is tracked again by
+     engine.py (`track`), so the collector still frees such cycles.
+   * node(): the engine's _node constructor; nb_add / nb_multiply: Value + Value, Value * Value
+     and the same with a float, as Value.__add__/__radd__/__mul__/__rmul__ record them (every
+     other case calls those Python methods).
+   * walk() and chain(): the two phases of backprop._walk and backprop._chain_floats, the same
+     steps in the same order; a node whose op is not add or mul is handed to
+     backprop._chain_node, the loop body of _chain_floats.
+*/
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *a, *b, *data, *e, *fn, *g, *grad, *label, *s;
+} NodeObject;
+
+static PyTypeObject NodeType;
+
+/* what setup() binds: the engine's globals, its Value class, markers and ops */
+static PyTypeObject *ValueType = NULL;
+static PyObject *engine_globals = NULL;
+static PyObject *NARY = NULL, *ADD = NULL, *MUL = NULL;
+static PyObject *py_add = NULL, *py_radd = NULL, *py_mul = NULL, *py_rmul = NULL;
+static PyObject *str_epoch = NULL, *str_off_blocks = NULL;
+static PyObject *ZERO = NULL, *EMPTY = NULL;
+static Py_ssize_t live = 0; /* Value instances alive (the collector cannot count them) */
+
+#define NODE(o) ((NodeObject *)(o))
+#define IS_NODE(o) PyObject_TypeCheck((o), &NodeType)
+
+/* ------------------------------------------------------------------------------ the type */
+
+static int
+untrackable(PyTypeObject *type)
+{
+    /* only instances with no storage beyond the node slots (no __dict__, no weakrefs) */
+    return type->tp_basicsize == (Py_ssize_t)sizeof(NodeObject) && type->tp_dictoffset == 0 &&
+           type->tp_weaklistoffset == 0;
+}
+
+static PyObject *
+node_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *self = type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    live++;
+    if (untrackable(type))
+        PyObject_GC_UnTrack(self);
+    return self;
+}
+
+static int
+node_traverse(NodeObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->a);
+    Py_VISIT(self->b);
+    Py_VISIT(self->data);
+    Py_VISIT(self->e);
+    Py_VISIT(self->fn);
+    Py_VISIT(self->g);
+    Py_VISIT(self->grad);
+    Py_VISIT(self->label);
+    Py_VISIT(self->s);
+    return 0;
+}
+
+static int
+node_clear(NodeObject *self)
+{
+    Py_CLEAR(self->a);
+    Py_CLEAR(self->b);
+    Py_CLEAR(self->data);
+    Py_CLEAR(self->e);
+    Py_CLEAR(self->fn);
+    Py_CLEAR(self->g);
+    Py_CLEAR(self->grad);
+    Py_CLEAR(self->label);
+    Py_CLEAR(self->s);
+    return 0;
+}
+
+static void
+node_dealloc(NodeObject *self)
+{
+    /* Value's own dealloc (subtype_dealloc) wraps this in the trashcan, so a chain of any
+       length is freed without deep C recursion */
+    PyObject_GC_UnTrack(self);
+    Py_TRASHCAN_BEGIN(self, node_dealloc);
+    live--;
+    node_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+    Py_TRASHCAN_END;
+}
+
+static PyMemberDef node_members[] = {
+    {"_a", T_OBJECT_EX, offsetof(NodeObject, a), 0, NULL},
+    {"_b", T_OBJECT_EX, offsetof(NodeObject, b), 0, NULL},
+    {"_data", T_OBJECT_EX, offsetof(NodeObject, data), 0, NULL},
+    {"_e", T_OBJECT_EX, offsetof(NodeObject, e), 0, NULL},
+    {"_fn", T_OBJECT_EX, offsetof(NodeObject, fn), 0, NULL},
+    {"_g", T_OBJECT_EX, offsetof(NodeObject, g), 0, NULL},
+    {"_grad", T_OBJECT_EX, offsetof(NodeObject, grad), 0, NULL},
+    {"_label", T_OBJECT_EX, offsetof(NodeObject, label), 0, NULL},
+    {"_s", T_OBJECT_EX, offsetof(NodeObject, s), 0, NULL},
+    {NULL},
+};
+
+/* ------------------------------------------------------------------------------ recording */
+
+static int
+ready(void)
+{
+    if (ValueType == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "micrograd_like._speedups: setup() was not called");
+        return 0;
+    }
+    return 1;
+}
+
+/* _node(data, op, a, b): steals data; op, a, b are borrowed (op/a/b may be None) */
+static PyObject *
+make_node(PyObject *data, PyObject *op, PyObject *a, PyObject *b)
+{
+    PyObject *e = PyDict_GetItemWithError(engine_globals, str_epoch);
+    if (e == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "micrograd_like._speedups: no engine _epoch");
+        Py_DECREF(data);
+        return NULL;
+    }
+    NodeObject *v = (NodeObject *)ValueType->tp_alloc(ValueType, 0);
+    if (v == NULL) {
+        Py_DECREF(data);
+        return NULL;
+    }
+    live++;
+    PyObject_GC_UnTrack(v);
+    v->data = data;
+    Py_INCREF(ZERO);
+    v->grad = ZERO;
+    Py_INCREF(EMPTY);
+    v->label = EMPTY;
+    Py_INCREF(op);
+    v->fn = op;
+    Py_INCREF(a);
+    v->a = a;
+    Py_INCREF(b);
+    v->b = b;
+    Py_INCREF(Py_None);
+    v->g = Py_None;
+    Py_INCREF(Py_None);
+    v->s = Py_None;
+    Py_INCREF(e);
+    v->e = e;
+    return (PyObject *)v;
+}
+
+static PyObject *
+sp_node(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "node(data, op, a, b) takes 4 arguments");
+        return NULL;
+    }
+    if (!ready())
+        return NULL;
+    Py_INCREF(args[0]);
+    return make_node(args[0], args[1], args[2], args[3]);
+}
+
+/* whether operations record (no no_grad block open in any thread: then the Python method,
+   which asks about this thread, decides) */
+static int
+recording(void)
+{
+    PyObject *off = PyDict_GetItemWithError(engine_globals, str_off_blocks);
+    if (off == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    int on = PyObject_Not(off);
+    return on;
+}
+
+/* x (+ or *) y for exact Values with float data, or a Value and an exact float; NULL with no
+   error set when this is not such a case */
+static PyObject *
+record_binary(PyObject *self, PyObject *other, PyObject *op, int mul)
+{
+    NodeObject *s = NODE(self);
+    if (s->data == NULL || !PyFloat_CheckExact(s->data))
+        return NULL;
+    double x = PyFloat_AS_DOUBLE(s->data), y;
+    PyObject *lifted = NULL;
+    if (Py_IS_TYPE(other, ValueType)) {
+        PyObject *od = NODE(other)->data;
+        if (od == NULL || !PyFloat_CheckExact(od))
+            return NULL;
+        y = PyFloat_AS_DOUBLE(od);
+    }
+    else if (PyFloat_CheckExact(other)) {
+        y = PyFloat_AS_DOUBLE(other);
+    }
+    else {
+        return NULL;
+    }
+    int on = recording();
+    if (on <= 0)
+        return NULL; /* an error (kept set) or a no_grad block somewhere: the Python route */
+    if (!Py_IS_TYPE(other, ValueType)) {
+        /* the number becomes a constant leaf: _node(other, None, None, None) */
+        Py_INCREF(other);
+        lifted = make_node(other, Py_None, Py_None, Py_None);
+        if (lifted == NULL)
+            return NULL;
+        other = lifted;
+    }
+    PyObject *data = PyFloat_FromDouble(mul ? x * y : x + y);
+    PyObject *out = data == NULL ? NULL : make_node(data, op, self, other);
+    Py_XDECREF(lifted);
+    return out;
+}
+
+static PyObject *
+binary(PyObject *x, PyObject *y, PyObject *op, int mul, PyObject *py, PyObject *py_reflected)
+{
+    if (!ready())
+        return NULL;
+    PyObject *self, *other, *method;
+    if (PyObject_TypeCheck(x, ValueType)) {
+        self = x, other = y, method = py;
+    }
+    else if (PyObject_TypeCheck(y, ValueType)) {
+        self = y, other = x, method = py_reflected;
+    }
+    else {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (Py_IS_TYPE(self, ValueType)) {
+        PyObject *out = record_binary(self, other, op, mul);
+        if (out != NULL || PyErr_Occurred())
+            return out;
+    }
+    return PyObject_CallFunctionObjArgs(method, self, other, NULL);
+}
+
+static PyObject *
+node_add(PyObject *x, PyObject *y)
+{
+    return binary(x, y, ADD, 0, py_add, py_radd);
+}
+
+static PyObject *
+node_mul(PyObject *x, PyObject *y)
+{
+    return binary(x, y, MUL, 1, py_mul, py_rmul);
+}
+
+static PyNumberMethods node_as_number = {
+    .nb_add = node_add,
+    .nb_multiply = node_mul,
+};
+
+static PyTypeObject NodeType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "micrograd_like._speedups.Node",
+    .tp_doc = PyDoc_STR("The C base of Value: the node slots, not tracked by the collector."),
+    .tp_basicsize = sizeof(NodeObject),
+    .tp_itemsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_new = node_tp_new,
+    .tp_dealloc = (destructor)node_dealloc,
+    .tp_traverse = (traverseproc)node_traverse,
+    .tp_clear = (inquiry)node_clear,
+    .tp_members = node_members,
+    .tp_as_number = &node_as_number,
+};
+
+/* ------------------------------------------------------------------------------ functions */
+
+static PyObject *
+sp_setup(PyObject *module, PyObject *args)
+{
+    PyObject *value, *globals, *nary, *add, *mul, *padd, *pradd, *pmul, *prmul;
+    if (!PyArg_ParseTuple(args, "O!O!OOOOOOO:setup", &PyType_Type, &value, &PyDict_Type,
+                          &globals, &nary, &add, &mul, &padd, &pradd, &pmul, &prmul))
+        return NULL;
+    if (!PyType_IsSubtype((PyTypeObject *)value, &NodeType) ||
+        !untrackable((PyTypeObject *)value)) {
+        PyErr_SetString(PyExc_TypeError, "setup: Value must subclass Node with __slots__ = ()");
+        return NULL;
+    }
+    Py_INCREF(value);
+    Py_XSETREF(ValueType, (PyTypeObject *)value);
+#define KEEP(var, obj) \
+    Py_INCREF(obj);    \
+    Py_XSETREF(var, obj)
+    KEEP(engine_globals, globals);
+    KEEP(NARY, nary);
+    KEEP(ADD, add);
+    KEEP(MUL, mul);
+    KEEP(py_add, padd);
+    KEEP(py_radd, pradd);
+    KEEP(py_mul, pmul);
+    KEEP(py_rmul, prmul);
+#undef KEEP
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+sp_track(PyObject *module, PyObject *v)
+{
+    if (!IS_NODE(v)) {
+        PyErr_Format(PyExc_TypeError, "track: expected a Value, got %.80s", Py_TYPE(v)->tp_name);
+        return NULL;
+    }
+    if (!PyObject_GC_IsTracked(v))
+        PyObject_GC_Track(v);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+sp_live(PyObject *module, PyObject *unused)
+{
+    return PyLong_FromSsize_t(live);
+}
+
+/* a member a node must have set (an unset one raises AttributeError, as a slot does) */
+static PyObject *
+member(PyObject *v, PyObject *field, const char *name)
+{
+    if (field == NULL)
+        PyErr_Format(PyExc_AttributeError, "'%.80s' object has no attribute '%s'",
+                     Py_TYPE(v)->tp_name, name);
+    return field;
+}
+
+static int
+check_node(PyObject *v)
+{
+    if (IS_NODE(v))
+        return 1;
+    PyErr_Format(PyExc_TypeError, "backward: expected a Value in the graph, got %.80s",
+                 Py_TYPE(v)->tp_name);
+    return 0;
+}
+
+#define SET(field, value)          \
+    do {                           \
+        PyObject *_old = (field);  \
+        Py_INCREF(value);          \
+        (field) = (value);         \
+        Py_XDECREF(_old);          \
+    } while (0)
+
+/* walk(root, seed, zero, leaf, seen, walk, done) -> (nodes, order, mixed): backprop._walk's
+   loop for a root that is not a leaf, step for step. Every node on the stack is in `nodes`,
+   which holds it. */
+static PyObject *
+sp_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "walk takes 7 arguments");
+        return NULL;
+    }
+    PyObject *root = args[0], *seed = args[1], *zero = args[2];
+    PyObject *LEAF = args[3], *SEEN = args[4], *WALK = args[5], *DONE = args[6];
+    if (!ready() || !check_node(root))
+        return NULL;
+    PyObject *nodes = PyList_New(0), *order = PyList_New(0);
+    PyObject **stack = NULL;
+    Py_ssize_t top = 0, cap = 0;
+    int mixed = 0;
+    if (nodes == NULL || order == NULL)
+        goto fail;
+    SET(NODE(root)->g, seed);
+    if (PyList_Append(nodes, root) < 0)
+        goto fail;
+    SET(NODE(root)->s, SEEN);
+    PyObject *e0 = member(root, NODE(root)->e, "_e");
+    if (e0 == NULL)
+        goto fail;
+#define PUSH(x)                                                                   \
+    do {                                                                          \
+        if (top == cap) {                                                         \
+            Py_ssize_t ncap = cap ? 2 * cap : 1024;                               \
+            PyObject **ns = PyMem_Realloc(stack, (size_t)ncap * sizeof(PyObject *)); \
+            if (ns == NULL) {                                                     \
+                PyErr_NoMemory();                                                 \
+                goto fail;                                                        \
+            }                                                                     \
+            stack = ns, cap = ncap;                                               \
+        }                                                                         \
+        stack[top++] = (x);                                                       \
+    } while (0)
+    PUSH(root);
+    while (top) {
+        PyObject *v = stack[--top];
+        NodeObject *n = NODE(v);
+        PyObject *s = n->s;
+        if (s == WALK) {
+            SET(n->s, DONE);
+            if (n->e != e0)
+                mixed = 1;
+            if (PyList_Append(order, v) < 0)
+                goto fail;
+            continue;
+        }
+        if (s == DONE)
+            continue;
+        SET(n->s, WALK);
+        PUSH(v);
+        PyObject *a = member(v, n->a, "_a"), *b = member(v, n->b, "_b");
+        if (a == NULL || b == NULL)
+            goto fail;
+        PyObject *pair[2];
+        PyObject *seq = NULL;
+        PyObject **ps;
+        Py_ssize_t np;
+        if (b == NARY) {
+            seq = PySequence_Fast(a, "backward: an n-ary node's parents must be a sequence");
+            if (seq == NULL)
+                goto fail;
+            ps = PySequence_Fast_ITEMS(seq);
+            np = PySequence_Fast_GET_SIZE(seq);
+        }
+        else if (b == Py_None) {
+            pair[0] = a;
+            ps = pair;
+            np = 1;
+        }
+        else {
+            pair[0] = a;
+            pair[1] = b;
+            ps = pair;
+            np = 2;
+        }
+        /* pushed last parent first, so the first parent is walked first */
+        for (Py_ssize_t i = np - 1; i >= 0; i--) {
+            PyObject *p = ps[i];
+            if (!check_node(p)) {
+                Py_XDECREF(seq);
+                goto fail;
+            }
+            NodeObject *pn = NODE(p);
+            PyObject *ps_ = pn->s;
+            if (ps_ == LEAF || ps_ == DONE)
+                continue;
+            if (ps_ == SEEN) {
+                PUSH(p);
+            }
+            else if (ps_ != WALK) {
+                SET(pn->g, zero);
+                if (PyList_Append(nodes, p) < 0) {
+                    Py_XDECREF(seq);
+                    goto fail;
+                }
+                if (pn->a == Py_None) {
+                    SET(pn->s, LEAF);
+                }
+                else {
+                    if (member(p, pn->a, "_a") == NULL) {
+                        Py_XDECREF(seq);
+                        goto fail;
+                    }
+                    SET(pn->s, SEEN);
+                    PUSH(p);
+                }
+            }
+        }
+        Py_XDECREF(seq);
+    }
+#undef PUSH
+    PyMem_Free(stack);
+    PyObject *r = Py_BuildValue("(NNO)", nodes, order, mixed ? Py_True : Py_False);
+    return r;
+fail:
+    PyMem_Free(stack);
+    Py_XDECREF(nodes);
+    Py_XDECREF(order);
+    return NULL;
+}
+
+/* p._g += c for floats */
+static int
+add_float(NodeObject *p, double c)
+{
+    PyObject *sum = PyFloat_FromDouble(PyFloat_AS_DOUBLE(p->g) + c);
+    if (sum == NULL)
+        return -1;
+    Py_SETREF(p->g, sum);
+    return 0;
+}
+
+/* chain(order, chain_node): backprop._chain_floats. add and mul nodes whose gradients and data are floats
+   are done here (the rules (g, g) and (g * b, g * a)); any other node goes to
+   backprop._chain_node(v), the loop body in Python. */
+static PyObject *
+sp_chain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "chain(order, chain_node) takes 2 arguments");
+        return NULL;
+    }
+    PyObject *order = args[0], *chain_node = args[1];
+    if (!ready())
+        return NULL;
+    if (!PyList_CheckExact(order)) {
+        PyErr_SetString(PyExc_TypeError, "chain: expected a list");
+        return NULL;
+    }
+    Py_INCREF(order);
+    for (Py_ssize_t i = PyList_GET_SIZE(order) - 1; i >= 0; i--) {
+        if (i >= PyList_GET_SIZE(order))
+            continue;
+        PyObject *v = PyList_GET_ITEM(order, i);
+        if (!check_node(v))
+            goto fail;
+        NodeObject *n = NODE(v);
+        PyObject *g = member(v, n->g, "_g");
+        if (g == NULL)
+            goto fail;
+        if (PyFloat_CheckExact(g)) {
+            if (PyFloat_AS_DOUBLE(g) == 0.0)
+                continue; /* `if not g`: NaN is true */
+        }
+        else {
+            int t = PyObject_IsTrue(g);
+            if (t < 0)
+                goto fail;
+            if (!t)
+                continue;
+        }
+        PyObject *op = n->fn, *a = n->a, *b = n->b;
+        if ((op == ADD || op == MUL) && PyFloat_CheckExact(g) && a != NULL && b != NULL &&
+            Py_IS_TYPE(a, ValueType) && Py_IS_TYPE(b, ValueType)) {
+            NodeObject *an = NODE(a), *bn = NODE(b);
+            if (an->g != NULL && bn->g != NULL && PyFloat_CheckExact(an->g) &&
+                PyFloat_CheckExact(bn->g) && an->data != NULL && bn->data != NULL &&
+                PyFloat_CheckExact(an->data) && PyFloat_CheckExact(bn->data)) {
+                double gd = PyFloat_AS_DOUBLE(g), ca, cb;
+                if (op == ADD) {
+                    ca = gd, cb = gd; /* d(a + b) = (g, g) */
+                }
+                else {
+                    /* d(a * b) = (g * b, g * a) */
+                    ca = gd * PyFloat_AS_DOUBLE(bn->data);
+                    cb = gd * PyFloat_AS_DOUBLE(an->data);
+                }
+                /* a is b (x * x): b's _g is read after a's addition, as in Python */
+                if (add_float(an, ca) < 0 || add_float(bn, cb) < 0)
+                    goto fail;
+                continue;
+            }
+        }
+        Py_INCREF(v);
+        PyObject *r = PyObject_CallOneArg(chain_node, v);
+        Py_DECREF(v);
+        if (r == NULL)
+            goto fail;
+        Py_DECREF(r);
+    }
+    Py_DECREF(order);
+    Py_RETURN_NONE;
+fail:
+    Py_DECREF(order);
+    return NULL;
+}
+
+static PyMethodDef sp_methods[] = {
+    {"setup", (PyCFunction)sp_setup, METH_VARARGS,
+     "setup(Value, engine_globals, NARY, ADD, MUL, add, radd, mul, rmul)"},
+    {"node", (PyCFunction)(void (*)(void))sp_node, METH_FASTCALL,
+     "node(data, op, a, b): the engine's _node, an untracked Value"},
+    {"track", (PyCFunction)sp_track, METH_O,
+     "track(v): let the cycle collector see v (a node that may be part of a cycle)"},
+    {"live_nodes", (PyCFunction)sp_live, METH_NOARGS, "how many Values are alive"},
+    {"walk", (PyCFunction)(void (*)(void))sp_walk, METH_FASTCALL,
+     "backprop._walk's loop: (nodes, order, mixed)"},
+    {"chain", (PyCFunction)(void (*)(void))sp_chain, METH_FASTCALL,
+     "chain(order, chain_node): backprop._chain_floats"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef sp_module = {
+    PyModuleDef_HEAD_INIT,
+    "micrograd_like._speedups",
+    "The optional C accelerator of micrograd_like's engine (see engine.py, the reference).",
+    -1,
+    sp_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    if (PyType_Ready(&NodeType) < 0)
+        return NULL;
+    str_epoch = PyUnicode_InternFromString("_epoch");
+    str_off_blocks = PyUnicode_InternFromString("_off_blocks");
+    ZERO = PyFloat_FromDouble(0.0);
+    EMPTY = PyUnicode_FromString("");
+    if (str_epoch == NULL || str_off_blocks == NULL || ZERO == NULL || EMPTY == NULL)
+        return NULL;
+    PyObject *m = PyModule_Create(&sp_module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddIntConstant(m, "API", 1) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&NodeType);
+    if (PyModule_AddObject(m, "Node", (PyObject *)&NodeType) < 0) {
+        Py_DECREF(&NodeType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
