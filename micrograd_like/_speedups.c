@@ -576,7 +576,45 @@ fail:
     return NULL;
 }
 
+/* finish(nodes, fin): backprop._backward's adding loop, `v._grad, v._s = v._grad + v._g, fin`
+   for each node in turn; an error (a .grad of None) stops it where the Python loop stops */
+static PyObject *
+sp_finish(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "finish(nodes: list, fin) takes 2 arguments");
+        return NULL;
+    }
+    PyObject *nodes = args[0], *fin = args[1];
+    Py_INCREF(nodes);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(nodes); i++) {
+        PyObject *v = PyList_GET_ITEM(nodes, i);
+        if (!check_node(v))
+            goto fail;
+        NodeObject *n = NODE(v);
+        PyObject *grad = member(v, n->grad, "_grad"), *g = member(v, n->g, "_g");
+        if (grad == NULL || g == NULL)
+            goto fail;
+        PyObject *sum;
+        if (PyFloat_CheckExact(grad) && PyFloat_CheckExact(g))
+            sum = PyFloat_FromDouble(PyFloat_AS_DOUBLE(grad) + PyFloat_AS_DOUBLE(g));
+        else
+            sum = PyNumber_Add(grad, g);
+        if (sum == NULL)
+            goto fail;
+        Py_SETREF(n->grad, sum);
+        SET(n->s, fin);
+    }
+    Py_DECREF(nodes);
+    Py_RETURN_NONE;
+fail:
+    Py_DECREF(nodes);
+    return NULL;
+}
+
 static PyMethodDef sp_methods[] = {
+    {"finish", (PyCFunction)(void (*)(void))sp_finish, METH_FASTCALL,
+     "finish(nodes, fin): backprop._backward's adding loop"},
     {"setup", (PyCFunction)sp_setup, METH_VARARGS,
      "setup(Value, engine_globals, NARY, ADD, MUL, add, radd, mul, rmul)"},
     {"node", (PyCFunction)(void (*)(void))sp_node, METH_FASTCALL,

@@ -44,6 +44,7 @@ from micrograd_like.ops import FLOAT_MATH
 
 __all__ = ["StepRecord", "backward_order", "gradients", "run_pass", "topological_order"]
 
+_speedups = _engine._speedups  # the optional C accelerator (see engine), or None
 _UNSET: Any = object()  # "no contribution yet" in a create_graph pass
 # Passes take turns. The lock's own enter and exit run in C, so no interrupt can leave it held;
 # it is re-entrant only so that a nested pass can be refused with a message, not a deadlock.
@@ -340,8 +341,11 @@ def _backward(root: Value, seed: float) -> None:
     # fast loop with a TypeError; the finishing loop counts it as zero.
     fin = object()
     try:
-        for v in nodes:
-            v._grad, v._s = v._grad + v._g, fin
+        if _speedups is not None:
+            _speedups.finish(nodes, fin)  # the loop below in C, where no interrupt lands
+        else:
+            for v in nodes:
+                v._grad, v._s = v._grad + v._g, fin
     except BaseException as err:
         # inline, not a call: a second interrupt can only restart the finishing loop
         while True:
@@ -458,8 +462,6 @@ def topological_order(root: Value, within: Iterable[Value] | None = None) -> lis
 
 
 # ------------------------------------------------------------------------- the accelerator
-
-_speedups = _engine._speedups
 
 
 def _walk_accelerated(
