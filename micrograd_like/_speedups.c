@@ -30,7 +30,8 @@ static PyTypeObject NodeType;
 /* what setup() binds: the engine's globals, its Value class, markers and ops */
 static PyTypeObject *ValueType = NULL;
 static PyObject *engine_globals = NULL;
-static PyObject *NARY = NULL, *ADD = NULL, *MUL = NULL;
+static PyObject *NARY = NULL, *ADD = NULL, *MUL = NULL, *NEG = NULL, *EXP = NULL, *LOG = NULL,
+                *RELU = NULL;
 static PyObject *py_add = NULL, *py_radd = NULL, *py_mul = NULL, *py_rmul = NULL;
 static PyObject *str_epoch = NULL, *str_off_blocks = NULL;
 static PyObject *ZERO = NULL, *EMPTY = NULL;
@@ -211,6 +212,14 @@ record_binary(PyObject *self, PyObject *other, PyObject *op, int mul)
     else if (PyFloat_CheckExact(other)) {
         y = PyFloat_AS_DOUBLE(other);
     }
+    else if (PyLong_CheckExact(other)) {
+        /* an int is lifted to the leaf float(other) (sum() starts at 0) */
+        y = PyLong_AsDouble(other);
+        if (y == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear(); /* too large: the Python route says so */
+            return NULL;
+        }
+    }
     else {
         return NULL;
     }
@@ -219,8 +228,12 @@ record_binary(PyObject *self, PyObject *other, PyObject *op, int mul)
         return NULL; /* an error (kept set) or a no_grad block somewhere: the Python route */
     if (!Py_IS_TYPE(other, ValueType)) {
         /* the number becomes a constant leaf: _node(other, None, None, None) */
-        Py_INCREF(other);
-        lifted = make_node(other, Py_None, Py_None, Py_None);
+        PyObject *number = other;
+        if (PyFloat_CheckExact(other))
+            Py_INCREF(other);
+        else if ((number = PyFloat_FromDouble(y)) == NULL)
+            return NULL;
+        lifted = make_node(number, Py_None, Py_None, Py_None);
         if (lifted == NULL)
             return NULL;
         other = lifted;
@@ -290,9 +303,11 @@ static PyTypeObject NodeType = {
 static PyObject *
 sp_setup(PyObject *module, PyObject *args)
 {
-    PyObject *value, *globals, *nary, *add, *mul, *padd, *pradd, *pmul, *prmul;
-    if (!PyArg_ParseTuple(args, "O!O!OOOOOOO:setup", &PyType_Type, &value, &PyDict_Type,
-                          &globals, &nary, &add, &mul, &padd, &pradd, &pmul, &prmul))
+    PyObject *value, *globals, *nary, *add, *mul, *neg, *exp, *log, *relu, *padd, *pradd, *pmul,
+        *prmul;
+    if (!PyArg_ParseTuple(args, "O!O!OOOOOOOOOOO:setup", &PyType_Type, &value, &PyDict_Type,
+                          &globals, &nary, &add, &mul, &neg, &exp, &log, &relu, &padd, &pradd,
+                          &pmul, &prmul))
         return NULL;
     if (!PyType_IsSubtype((PyTypeObject *)value, &NodeType) ||
         !untrackable((PyTypeObject *)value)) {
@@ -308,6 +323,10 @@ sp_setup(PyObject *module, PyObject *args)
     KEEP(NARY, nary);
     KEEP(ADD, add);
     KEEP(MUL, mul);
+    KEEP(NEG, neg);
+    KEEP(EXP, exp);
+    KEEP(LOG, log);
+    KEEP(RELU, relu);
     KEEP(py_add, padd);
     KEEP(py_radd, pradd);
     KEEP(py_mul, pmul);
@@ -501,9 +520,10 @@ add_float(NodeObject *p, double c)
     return 0;
 }
 
-/* chain(order, chain_node): backprop._chain_floats. add and mul nodes whose gradients and data are floats
-   are done here (the rules (g, g) and (g * b, g * a)); any other node goes to
-   backprop._chain_node(v), the loop body in Python. */
+/* chain(order, chain_node): backprop._chain_floats. Nodes of add, mul, neg, exp, log and relu
+   whose gradients and data are floats are done here, by their rules in ops.py written out:
+   (g, g), (g * b, g * a), (-g,), (g * out,), (g / x,), (g * (1.0 if x > 0.0 else 0.0),).
+   Any other node goes to backprop._chain_node(v), the loop body in Python. */
 static PyObject *
 sp_chain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -563,6 +583,31 @@ sp_chain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
         }
         Py_INCREF(v);
+        if ((op == NEG || op == EXP || op == LOG || op == RELU) && PyFloat_CheckExact(g) &&
+            b == Py_None && a != NULL && Py_IS_TYPE(a, ValueType) && n->data != NULL &&
+            PyFloat_CheckExact(n->data)) {
+            NodeObject *an = NODE(a);
+            if (an->g != NULL && PyFloat_CheckExact(an->g) && an->data != NULL &&
+                PyFloat_CheckExact(an->data)) {
+                double gd = PyFloat_AS_DOUBLE(g), x = PyFloat_AS_DOUBLE(an->data), c;
+                int done = 1;
+                if (op == NEG)
+                    c = -gd; /* d(-x) = -g */
+                else if (op == EXP)
+                    c = gd * PyFloat_AS_DOUBLE(n->data); /* d e^x = g * out */
+                else if (op == RELU)
+                    c = gd * (x > 0.0 ? 1.0 : 0.0); /* d relu = g * (1 if x > 0 else 0) */
+                else if (x != 0.0)
+                    c = gd / x; /* d log x = g / x */
+                else
+                    done = 0; /* g / 0 raises: the Python route names the node */
+                if (done) {
+                    if (add_float(an, c) < 0)
+                        goto fail;
+                    continue;
+                }
+            }
+        }
         PyObject *r = PyObject_CallOneArg(chain_node, v);
         Py_DECREF(v);
         if (r == NULL)
@@ -616,7 +661,7 @@ static PyMethodDef sp_methods[] = {
     {"finish", (PyCFunction)(void (*)(void))sp_finish, METH_FASTCALL,
      "finish(nodes, fin): backprop._backward's adding loop"},
     {"setup", (PyCFunction)sp_setup, METH_VARARGS,
-     "setup(Value, engine_globals, NARY, ADD, MUL, add, radd, mul, rmul)"},
+     "setup(Value, engine_globals, NARY, ADD, MUL, NEG, EXP, LOG, RELU, add, radd, mul, rmul)"},
     {"node", (PyCFunction)(void (*)(void))sp_node, METH_FASTCALL,
      "node(data, op, a, b): the engine's _node, an untracked Value"},
     {"track", (PyCFunction)sp_track, METH_O,

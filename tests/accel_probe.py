@@ -71,12 +71,32 @@ def _forward_backward(op: Any, xs: list[Value]) -> list[Any]:
     return [out, *xs, grad(out * 2.0, xs), grad(out.exp(), xs, create_graph=True)]
 
 
+def kinks() -> None:
+    # every one-input op at both signs, zero, the float extremes and NaN: forward and backward
+    points = [-1.5, -0.0, 0.0, 2.0, 1e-310, 1e308, -1e308, math.inf, -math.inf, math.nan]
+    for name, op in sorted(OPS.items()):
+        if op.arity != 1:
+            continue
+        for x0 in points:
+            attempt(f"kink {name}({x0!r})", lambda op=op, x0=x0: _one(op, x0))
+
+
+def _one(op: Any, x0: float) -> list[Any]:
+    x = Value(x0)
+    y = Value.apply(op, x)
+    (y * 3.0 + x).backward()
+    return [y, x]
+
+
 def arithmetic() -> None:
     a, b = Value(1.25), Value(-0.5)
     cases: dict[str, Callable[[], Any]] = {
         "a+b": lambda: a + b,
         "a*b": lambda: a * b,
         "a+2": lambda: a + 2,
+        "a+2**70": lambda: a + 2**70 + 1,
+        "a*-0": lambda: (a * 0) * -1,
+        "int sum": lambda: sum([a, b], 0) * sum([b], 10**5),
         "2+a": lambda: 2 + a,
         "a+0.1": lambda: a + 0.1,
         "0.1+a": lambda: 0.1 + a,
@@ -182,6 +202,7 @@ def gpt() -> None:
 if __name__ == "__main__":
     print(f"accelerated: {engine.ACCELERATED}", file=sys.stderr)
     every_op()
+    kinks()
     arithmetic()
     passes()
     closure_node()
