@@ -31,7 +31,7 @@ static PyTypeObject NodeType;
 static PyTypeObject *ValueType = NULL;
 static PyObject *engine_globals = NULL;
 static PyObject *NARY = NULL, *ADD = NULL, *MUL = NULL, *NEG = NULL, *EXP = NULL, *LOG = NULL,
-                *RELU = NULL;
+                *RELU = NULL, *DOT = NULL, *SUM = NULL;
 static PyObject *py_add = NULL, *py_radd = NULL, *py_mul = NULL, *py_rmul = NULL;
 static PyObject *str_epoch = NULL, *str_off_blocks = NULL;
 static PyObject *ZERO = NULL, *EMPTY = NULL;
@@ -303,11 +303,11 @@ static PyTypeObject NodeType = {
 static PyObject *
 sp_setup(PyObject *module, PyObject *args)
 {
-    PyObject *value, *globals, *nary, *add, *mul, *neg, *exp, *log, *relu, *padd, *pradd, *pmul,
-        *prmul;
-    if (!PyArg_ParseTuple(args, "O!O!OOOOOOOOOOO:setup", &PyType_Type, &value, &PyDict_Type,
-                          &globals, &nary, &add, &mul, &neg, &exp, &log, &relu, &padd, &pradd,
-                          &pmul, &prmul))
+    PyObject *value, *globals, *nary, *add, *mul, *neg, *exp, *log, *relu, *dot, *sum, *padd,
+        *pradd, *pmul, *prmul;
+    if (!PyArg_ParseTuple(args, "O!O!OOOOOOOOOOOOO:setup", &PyType_Type, &value, &PyDict_Type,
+                          &globals, &nary, &add, &mul, &neg, &exp, &log, &relu, &dot, &sum, &padd,
+                          &pradd, &pmul, &prmul))
         return NULL;
     if (!PyType_IsSubtype((PyTypeObject *)value, &NodeType) ||
         !untrackable((PyTypeObject *)value)) {
@@ -327,6 +327,8 @@ sp_setup(PyObject *module, PyObject *args)
     KEEP(EXP, exp);
     KEEP(LOG, log);
     KEEP(RELU, relu);
+    KEEP(DOT, dot);
+    KEEP(SUM, sum);
     KEEP(py_add, padd);
     KEEP(py_radd, pradd);
     KEEP(py_mul, pmul);
@@ -520,10 +522,65 @@ add_float(NodeObject *p, double c)
     return 0;
 }
 
+/* dot (w_1..w_n, x_1..x_n, b) and sum nodes: d/dw_i = g * x_i, d/dx_i = g * w_i, d/db = g
+   (ops._d_dot), every input of a sum gets g; all computed first, then added in parent order.
+   Returns 1 when done, 0 when this node is not such a case (nothing changed), -1 on error. */
+static int
+chain_nary(PyObject *op, PyObject *g, PyObject *a)
+{
+    if (!PyTuple_CheckExact(a))
+        return 0;
+    Py_ssize_t size = PyTuple_GET_SIZE(a), n = size / 2;
+    if (size < 1 || (op == DOT && size % 2 == 0))
+        return 0;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *p = PyTuple_GET_ITEM(a, i);
+        if (!Py_IS_TYPE(p, ValueType))
+            return 0;
+        NodeObject *pn = NODE(p);
+        if (pn->g == NULL || !PyFloat_CheckExact(pn->g) || pn->data == NULL ||
+            !PyFloat_CheckExact(pn->data))
+            return 0;
+    }
+    double gd = PyFloat_AS_DOUBLE(g);
+    double local_small[64];
+    double *local = size <= 64 ? local_small : PyMem_Malloc((size_t)size * sizeof(double));
+    if (local == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < size; i++) {
+        if (op == SUM || i == size - 1)
+            local[i] = gd;
+        else if (i < n)
+            local[i] = gd * PyFloat_AS_DOUBLE(NODE(PyTuple_GET_ITEM(a, n + i))->data);
+        else
+            local[i] = gd * PyFloat_AS_DOUBLE(NODE(PyTuple_GET_ITEM(a, i - n))->data);
+    }
+    int r = 1;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        /* a parent listed twice is read again after its first addition, as in Python */
+        NodeObject *pn = NODE(PyTuple_GET_ITEM(a, i));
+        if (!PyFloat_CheckExact(pn->g)) {
+            PyErr_SetString(PyExc_SystemError, "chain: a gradient stopped being a float");
+            r = -1;
+            break;
+        }
+        if (add_float(pn, local[i]) < 0) {
+            r = -1;
+            break;
+        }
+    }
+    if (local != local_small)
+        PyMem_Free(local);
+    return r;
+}
+
 /* chain(order, chain_node): backprop._chain_floats. Nodes of add, mul, neg, exp, log and relu
    whose gradients and data are floats are done here, by their rules in ops.py written out:
    (g, g), (g * b, g * a), (-g,), (g * out,), (g / x,), (g * (1.0 if x > 0.0 else 0.0),).
-   Any other node goes to backprop._chain_node(v), the loop body in Python. */
+   dot and sum nodes: see chain_nary. Any other node goes to backprop._chain_node(v), the
+   loop body in Python. */
 static PyObject *
 sp_chain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -608,6 +665,13 @@ sp_chain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 }
             }
         }
+        if ((op == DOT || op == SUM) && PyFloat_CheckExact(g) && b == NARY && a != NULL) {
+            int done = chain_nary(op, g, a);
+            if (done < 0)
+                goto fail;
+            if (done)
+                continue;
+        }
         PyObject *r = PyObject_CallOneArg(chain_node, v);
         Py_DECREF(v);
         if (r == NULL)
@@ -661,7 +725,7 @@ static PyMethodDef sp_methods[] = {
     {"finish", (PyCFunction)(void (*)(void))sp_finish, METH_FASTCALL,
      "finish(nodes, fin): backprop._backward's adding loop"},
     {"setup", (PyCFunction)sp_setup, METH_VARARGS,
-     "setup(Value, engine_globals, NARY, ADD, MUL, NEG, EXP, LOG, RELU, add, radd, mul, rmul)"},
+     "setup(Value, globals, NARY, ADD, MUL, NEG, EXP, LOG, RELU, DOT, SUM, add, radd, mul, rmul)"},
     {"node", (PyCFunction)(void (*)(void))sp_node, METH_FASTCALL,
      "node(data, op, a, b): the engine's _node, an untracked Value"},
     {"track", (PyCFunction)sp_track, METH_O,

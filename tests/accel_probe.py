@@ -25,6 +25,7 @@ from micrograd_like import (
     MLP,
     Value,
     compile,
+    dot,
     engine,
     grad,
     no_grad,
@@ -118,12 +119,22 @@ def arithmetic() -> None:
         "nan": lambda: (a + math.nan) * b,
         "inf": lambda: (a * math.inf) + b,
         "x*x": lambda: _square_grad(),
+        "dot81": _big_dot,
     }
     for name, fn in cases.items():
         attempt(f"arith {name}", fn)
     with no_grad():
         c = a * b + 1.0
     show("no_grad", [c, c.op, c.parents])
+
+
+def _big_dot() -> list[Any]:
+    # 81 inputs (more than the accelerator's stack buffer), one weight used twice
+    ws = [Value(0.01 * i - 0.2) for i in range(40)]
+    xs = [Value(1.0 / (i + 1)) for i in range(39)] + [ws[3]]
+    out = dot(ws, xs, 0.5)
+    (out * out).backward()
+    return [out, ws, xs]
 
 
 def _square_grad() -> list[Any]:

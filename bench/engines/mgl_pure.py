@@ -26,5 +26,6 @@ def make_engine() -> Engine:
         live_nodes=engine.live_nodes,
         paused=engine.paused,
         value_type=engine.value_type,
+        replay=engine.replay,
         info=engine.info,
     )
