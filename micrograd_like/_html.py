@@ -19,18 +19,13 @@ from importlib import resources
 from typing import Any
 
 __all__ = [
-    "VERDICT_COLOURS",
     "escape",
     "figure_html",
     "mark_node",
     "script_json",
-    "table_row_style",
     "web_file",
 ]
 
-# a check verdict's row: a light fill with dark text, readable in light and dark themes alike
-VERDICT_COLOURS = {"ok": "#d3f9d8", "mismatch": "#ffc9c9", "not differentiable here": "#ffe8cc"}
-_DARK_TEXT = "#1f2328"
 _SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
 
 
@@ -61,12 +56,6 @@ def script_json(data: Any) -> str:
         text = text.replace(ch, esc)
     # U+2028 and U+2029 are line breaks in older JavaScript parsers; keep them escaped
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def table_row_style(verdict: str) -> str:
-    """The inline style of a table row showing a check's ``verdict``: its fill and a dark
-    text colour, so the row reads well in JupyterLab's dark theme too (4.5:1 or better)."""
-    return f"background:{VERDICT_COLOURS.get(verdict, '#ffffff')};color:{_DARK_TEXT}"
 
 
 def min_width(svg: str, scale: float = 0.75) -> str:

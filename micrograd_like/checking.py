@@ -1,40 +1,55 @@
 """Gradient checking: every analytic derivative against finite differences, per input or per node.
 
-Two entry points share one comparison:
+Two entry points share one comparison (:mod:`micrograd_like._differences`):
 
 * :func:`gradcheck` checks a function's gradient (and, with ``order=2``, its Hessian) at a
   point, like PyTorch's ``gradcheck`` and autograd's ``check_grads``;
 * :func:`check_graph` checks d output / d node for every node of an existing graph, so a wrong
-  derivative rule is pinned to the node that applies it.
+  derivative rule is pinned to the node that applies it
+  (:mod:`micrograd_like._graph_check`).
 
-The comparison of one derivative (``_derivative``): the central difference
-``(f(x+h) - f(x-h)) / 2h`` (error ``h^2 f'''/6``) is compared with the analytic value within
-``atol + rtol * |numeric|``. Before that, the one-sided slopes ``(f(x+h) - f(x)) / h`` and
-``(f(x) - f(x-h)) / h`` are compared: at a smooth point they differ by ``h f''(x)``, which
-shrinks with ``h``; at a kink (``relu`` or ``abs`` at 0) they differ by the jump in the
-derivative, which does not. Only a gap that survives a ten times smaller step, well above
-rounding noise, is a kink, and even then the analytic value must lie between the two slopes
-(a subgradient), so a wrong derivative at a smooth point is never excused as a kink.
+Their results print as tables and show as HTML in Jupyter (:mod:`micrograd_like._reports`).
+Each derivative gets a verdict: :data:`OK`, :data:`MISMATCH`, :data:`KINK` (not
+differentiable here, with the analytic value a subgradient), :data:`UNRESOLVED` (cannot be
+checked at this step) or :data:`UNCHECKABLE` (a node after it has no forward); a result is
+truthy only if none is a mismatch or could not be verified.
 """
 
 from __future__ import annotations
 
-import html
 import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any
 
-from micrograd_like._validate import a_value, count, real
-from micrograd_like.engine import Value, gc_paused, grad_enabled, topological_order
+from micrograd_like._differences import (
+    KINK,
+    MISMATCH,
+    OK,
+    UNCHECKABLE,
+    UNRESOLVED,
+    VERDICT_COLOURS,
+    Check,
+    Tolerance,
+    check_derivative,
+    make_check,
+    read_tolerance,
+    with_context,
+)
+from micrograd_like._graph_check import GraphCheckResult, NodeCheck, check_graph
+from micrograd_like._reports import GradcheckError, Report
+from micrograd_like._validate import real
+from micrograd_like.engine import Value, gc_paused, grad_enabled
 from micrograd_like.functional import grad
 
 __all__ = [
     "KINK",
     "MISMATCH",
     "OK",
+    "UNCHECKABLE",
+    "UNRESOLVED",
+    "VERDICT_COLOURS",
     "Check",
     "GradcheckError",
     "GradcheckResult",
@@ -44,284 +59,15 @@ __all__ = [
     "gradcheck",
 ]
 
-OK = "ok"
-MISMATCH = "mismatch"
-KINK = "not differentiable here"
 
-_DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
-# f(x), f(x+h), f(x-h) each carry a few ulps of rounding; a one-sided slope can therefore be
-# off by about this times max|f| / h without any error in f
-_ROUNDING = 8 * 2.0**-52
-_SHRINK = 10.0  # the second, finer step is h / _SHRINK
-_TABLE_ROWS = 100  # a longer table shows only its mismatches and kinks
-_STYLE = {OK: "#d3f9d8", MISMATCH: "#ffc9c9", KINK: "#ffe8cc"}
-
-Phi = Callable[[float], float]
-
-
-class GradcheckError(AssertionError):
-    """Raised by ``raise_if_failed`` when an analytic derivative disagrees with finite differences.
-
-    It is an ``AssertionError`` because a failed check is a failed assertion about the code
-    under test: pytest reports it as a test failure with the full message, which lists every
-    mismatch with its numerical and analytical value.
-    """
-
-
-@dataclass(frozen=True)
-class _Tolerance:
-    eps: float
-    atol: float
-    rtol: float
-
-    def allowed(self, reference: float) -> float:
-        return self.atol + self.rtol * abs(reference)
-
-    def text(self) -> str:
-        return f"eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g}"
-
-
-def _tolerance(where: str, eps: object, atol: object, rtol: object) -> _Tolerance:
-    return _Tolerance(
-        real(eps, f"{where}: eps", above=0.0),
-        real(atol, f"{where}: atol", at_least=0.0),
-        real(rtol, f"{where}: rtol", at_least=0.0),
-    )
-
-
-@dataclass(frozen=True)
-class Check:
-    """One analytic derivative next to its finite-difference estimate, and the verdict.
-
-    ``label`` names the derivative (``df/dx``, ``d²f/dx dy``). ``abs_err`` is
-    ``|analytic - numeric|`` and ``rel_err`` is that over ``|numeric|``. ``verdict`` is
-    :data:`OK`, :data:`MISMATCH` or :data:`KINK`; for a kink ``one_sided`` holds the left and
-    right slopes (``None`` otherwise) and ``numeric`` is the central difference between them.
-    ``allowed`` is the largest ``abs_err`` that passes: ``atol + rtol * |numeric|`` plus the
-    rounding noise of the central difference itself (a few ulps of ``f`` over the step), so a
-    check never demands more precision than finite differences can give.
-    """
-
-    label: str
-    analytic: float
-    numeric: float
-    abs_err: float
-    rel_err: float
-    verdict: str
-    one_sided: tuple[float, float] | None
-    allowed: float
-
-
-@dataclass(frozen=True)
-class NodeCheck(Check):
-    """The check of one graph node: ``analytic`` is d output / d ``node`` from the backward pass.
-
-    ``position`` is the node's index in ``topological_order(output)`` (inputs first), which
-    the printed table shows as ``#position``.
-    """
-
-    node: Value
-    position: int
-
-
-def _errors(analytic: float, numeric: float) -> tuple[float, float]:
-    abs_err = abs(analytic - numeric)
-    if numeric != 0.0:
-        return abs_err, abs_err / abs(numeric)
-    return abs_err, 0.0 if abs_err == 0.0 else math.inf
-
-
-def _slopes(phi: Phi, f0: float, h: float) -> tuple[float, float, float, float]:
-    # left and right slopes, the central difference, and the rounding noise of a slope
-    fm, fp = phi(-h), phi(h)
-    noise = _ROUNDING * max(abs(f0), abs(fm), abs(fp)) / h
-    return (f0 - fm) / h, (fp - f0) / h, (fp - fm) / (2.0 * h), noise
-
-
-class _Estimate(NamedTuple):
-    numeric: float
-    verdict: str
-    sides: tuple[float, float] | None  # the one-sided slopes at a kink
-    allowed: float  # the largest |analytic - numeric| that passes
-
-
-def _derivative(analytic: float, phi: Phi, f0: float, tol: _Tolerance) -> _Estimate:
-    """Compare ``analytic`` with the finite-difference estimate of d phi / dt at t = 0.
-
-    ``phi(t)`` is the function with one coordinate moved by ``t``; ``f0 = phi(0)``.
-    """
-    left, right, numeric, noise = _slopes(phi, f0, tol.eps)
-    gap = right - left
-    if abs(gap) > tol.allowed(max(abs(left), abs(right))) + 2.0 * noise:
-        # the slopes part: curvature (the gap is h f'' and shrinks with h), a kink within h
-        # of the point (the finer step no longer sees it), or a kink at the point itself
-        left, right, numeric, noise = _slopes(phi, f0, tol.eps / _SHRINK)
-        fine_gap = right - left
-        if (
-            abs(fine_gap) > tol.allowed(max(abs(left), abs(right))) + 2.0 * noise
-            and fine_gap * gap > 0.0
-            and abs(fine_gap) > 0.5 * abs(gap)
-        ):
-            # the jump stays as the step shrinks: not differentiable here. The analytic value
-            # must still be a subgradient, between the one-sided slopes.
-            lo, hi = min(left, right), max(left, right)
-            inside = lo - tol.allowed(lo) <= analytic <= hi + tol.allowed(hi)
-            allowed = tol.allowed(numeric) + 0.5 * noise
-            return _Estimate(numeric, KINK if inside else MISMATCH, (left, right), allowed)
-    # the central difference carries half a one-sided slope's rounding noise
-    allowed = tol.allowed(numeric) + 0.5 * noise
-    agree = abs(analytic - numeric) <= allowed  # False for NaN
-    return _Estimate(numeric, OK if agree else MISMATCH, None, allowed)
-
-
-def _num(x: float) -> str:
-    return f"{x:.10g}"
-
-
-def _err(x: float) -> str:
-    return f"{x:.1e}"
-
-
-def _verdict_text(c: Check) -> str:
-    if c.one_sided is None:
-        return c.verdict
-    left, right = c.one_sided
-    return f"{c.verdict} (slopes {_num(left)} | {_num(right)})"
-
-
-C = TypeVar("C", bound=Check)
-
-
-class _Report(Generic[C]):
-    """What both results share: truthiness, mismatches, the table as text and HTML, raising."""
-
-    checks: list[C]
-    _tol: _Tolerance
-    _columns: tuple[str, ...] = ("derivative",)
-    _what = "derivative"
-
-    def __bool__(self) -> bool:
-        return not any(c.verdict == MISMATCH for c in self.checks)
-
-    def mismatches(self) -> list[C]:
-        """Every check whose analytic and numeric values disagree, in table order."""
-        return [c for c in self.checks if c.verdict == MISMATCH]
-
-    def kinks(self) -> list[C]:
-        """Every check at a point where the function is not differentiable."""
-        return [c for c in self.checks if c.verdict == KINK]
-
-    def _title(self) -> str:
-        raise NotImplementedError
-
-    def _cells(self, c: C) -> list[str]:
-        return [c.label]
-
-    def _notes(self) -> list[str]:
-        return []
-
-    def _mismatch_heading(self, c: C) -> str:
-        return f"mismatch for {c.label}"
-
-    def summary(self) -> str:
-        """One line: passed or failed, how many derivatives, where, with which tolerances."""
-        n = len(self.checks)
-        counts = [(sum(c.verdict == v for c in self.checks), v) for v in (MISMATCH, OK, KINK)]
-        head = "passed" if self else "FAILED"
-        what = self._what + ("" if n == 1 else "s")
-        tally = ", ".join(f"{k} {v}" for k, v in counts if k)
-        return f"{self._title()} {head}: {n} {what}, {tally} ({self._tol.text()})"
-
-    def _shown(self) -> list[C]:
-        if len(self.checks) <= _TABLE_ROWS:
-            return self.checks
-        return [c for c in self.checks if c.verdict != OK]
-
-    def _rows(self, shown: list[C]) -> list[list[str]]:
-        return [
-            [
-                *self._cells(c),
-                _num(c.analytic),
-                _num(c.numeric),
-                _err(c.abs_err),
-                _err(c.rel_err),
-                _verdict_text(c),
-            ]
-            for c in shown
-        ]
-
-    def _headers(self) -> list[str]:
-        return [*self._columns, "analytic", "numeric", "abs err", "rel err", "verdict"]
-
-    def __str__(self) -> str:
-        shown = self._shown()
-        rows, hidden = self._rows(shown), len(self.checks) - len(shown)
-        table = [self._headers(), *rows]
-        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-        lines = [self.summary(), *self._notes()]
-        lines += [
-            "  ".join(s.ljust(w) for s, w in zip(r, widths, strict=True)).rstrip() for r in table
-        ]
-        if hidden:
-            lines.append(f"... and {hidden} more with verdict ok")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}: {self.summary()}>"
-
-    def _repr_html_(self) -> str:
-        """The table as HTML for Jupyter, every cell escaped, each row coloured by its verdict."""
-        esc = html.escape
-        shown = self._shown()
-        rows, hidden = self._rows(shown), len(self.checks) - len(shown)
-        head = "".join(f"<th>{esc(h)}</th>" for h in self._headers())
-        body = "".join(
-            f'<tr style="background:{_STYLE[c.verdict]};color:#1f2328">'
-            + "".join(f"<td>{esc(s)}</td>" for s in row)
-            + "</tr>"
-            for c, row in zip(shown, rows, strict=True)
-        )
-        notes = "".join(f"<p>{esc(n)}</p>" for n in self._notes())
-        more = f"<p>... and {hidden} more with verdict ok</p>" if hidden else ""
-        return (
-            f"<div><p><b>{esc(self.summary())}</b></p>{notes}"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}</div>"
-        )
-
-    def raise_if_failed(self) -> None:
-        """Raise :class:`GradcheckError` listing every mismatch; do nothing if the check passed."""
-        bad = self.mismatches()
-        if not bad:
-            return
-        lines = [self.summary(), *self._notes()]
-        for c in bad:
-            lines.append(f"{self._mismatch_heading(c)}:")
-            lines.append(f"  numerical:  {c.numeric!r}")
-            lines.append(f"  analytical: {c.analytic!r}")
-            if c.one_sided is not None:
-                left, right = c.one_sided
-                lines.append(
-                    f"  (not differentiable here: one-sided slopes {left!r} and {right!r}, "
-                    "and the analytical value is not between them)"
-                )
-            else:
-                lines.append(
-                    f"  (abs err {_err(c.abs_err)} > allowed {_err(c.allowed)}:"
-                    " atol + rtol * |numerical| + rounding noise of the difference)"
-                )
-        raise GradcheckError("\n".join(lines))
-
-
-# ----------------------------------------------------------------------------- gradcheck
-
-
-class GradcheckResult(_Report[Check]):
+class GradcheckResult(Report[Check]):
     """What :func:`gradcheck` returns: truthy only if every derivative matched (kinks allowed).
 
     ``gradient`` holds one :class:`Check` per input; ``hessian`` (with ``order=2``) holds
     ``hessian[i][j]`` for d²f / dx_i dx_j, else ``None``; ``checks`` is all of them in table
     order. ``print(result)`` shows the table, Jupyter shows it as HTML, and
-    :meth:`raise_if_failed` turns a failure into an error listing every mismatch.
+    :meth:`raise_if_failed` turns a failure into an error listing every mismatch and every
+    derivative that could not be verified (:meth:`unverified`).
     """
 
     def __init__(
@@ -330,7 +76,7 @@ class GradcheckResult(_Report[Check]):
         point: Sequence[float],
         gradient: list[Check],
         hessian: list[list[Check]] | None,
-        tolerance: _Tolerance,
+        tolerance: Tolerance,
     ) -> None:
         self.names = tuple(names)
         self.point = tuple(point)
@@ -378,14 +124,6 @@ def _input_names(f: Callable[..., Any], n: int) -> list[str]:
     return names + [f"x{i}" for i in range(len(names), n)]
 
 
-def _with_context(where: str, run: Callable[[], Any], what: str) -> Any:
-    # domain errors at a shifted point or in a backward pass become one clear ValueError
-    try:
-        return run()
-    except _DOMAIN_ERRORS as err:
-        raise ValueError(f"{where}: {what}: {type(err).__name__}: {err}") from err
-
-
 class _Function:
     """``f`` at a point and at shifted points, with every result checked."""
 
@@ -400,7 +138,7 @@ class _Function:
         if t:
             xs[i] = Value(self.point[i] + t, label=self.names[i])
         where = self.where(i, t)
-        out = _with_context("gradcheck", lambda: self.f(*xs), f"f cannot be evaluated {where}")
+        out = with_context("gradcheck", lambda: self.f(*xs), f"f cannot be evaluated {where}")
         if not isinstance(out, Value):
             raise TypeError(
                 f"gradcheck: f must return a Value, got {type(out).__name__} {out!r:.60} "
@@ -416,7 +154,7 @@ class _Function:
     def gradient(self, i: int, t: float) -> list[float]:
         xs, out = self.at(i, t)
         what = f"the backward pass fails {self.where(i, t)}"
-        return list(_with_context("gradcheck", lambda: grad(out, xs), what))
+        return list(with_context("gradcheck", lambda: grad(out, xs), what))
 
 
 def gradcheck(
@@ -440,10 +178,13 @@ def gradcheck(
     between the one-sided slopes. The defaults (PyTorch's) suit values and derivatives of
     order 1: eps = 1e-6 balances the ``eps^2 f'''/6`` truncation error against the
     ``1e-16 |f| / eps`` rounding error, and rtol = 1e-3 lets a 0.1% error pass, so give
-    tighter tolerances (``rtol=1e-6``) to catch subtler mistakes. No ``.grad`` is touched.
-    Returns a :class:`GradcheckResult`, truthy only if everything matched.
+    tighter tolerances (``rtol=1e-6``) to catch subtler mistakes. Where the step is below the
+    float resolution at the point (``eps=1e-16``, or the default step at ``|x| >= 1e10``) the
+    difference cannot resolve the derivative and the verdict is "cannot be checked at this
+    step", never "ok": scale ``eps`` to the point. No ``.grad`` is touched. Returns a
+    :class:`GradcheckResult`, truthy only if everything matched.
     """
-    tol = _tolerance("gradcheck", eps, atol, rtol)
+    tol = read_tolerance("gradcheck", eps, atol, rtol)
     if isinstance(order, bool) or order not in (1, 2):
         raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
     point = _point("gradcheck", inputs)
@@ -454,23 +195,23 @@ def gradcheck(
     n = len(point)
     with gc_paused():
         xs, out = fn.at(0, 0.0)
-        first = _with_context(
+        first = with_context(
             "gradcheck", lambda: grad(out, xs), "the backward pass fails at the point"
         )
         gradient = []
         for i in range(n):
-            estimate = _derivative(first[i], partial(fn.value, i), out.data, tol)
-            gradient.append(_make(f"df/d{names[i]}", first[i], estimate))
+            estimate = check_derivative(first[i], partial(fn.value, i), point[i], out.data, tol)
+            gradient.append(make_check(f"df/d{names[i]}", first[i], estimate))
         hessian = _hessian(fn, xs, out, first, tol) if order == 2 else None
     return GradcheckResult(names, point, gradient, hessian, tol)
 
 
 def _hessian(
-    fn: _Function, xs: list[Value], out: Value, first: list[float], tol: _Tolerance
+    fn: _Function, xs: list[Value], out: Value, first: list[float], tol: Tolerance
 ) -> list[list[Check]]:
     # analytic: grad of each first derivative's own graph; numeric: central differences of
     # the (already checked) first-order gradient along each input
-    rows = _with_context(
+    rows = with_context(
         "gradcheck",
         lambda: [grad(g, xs) for g in grad(out, xs, create_graph=True)],
         "the second-order backward pass fails at the point",
@@ -491,260 +232,7 @@ def _hessian(
                 return shifted(j, t)[i]
 
             label = f"d²f/d{fn.names[i]} d{fn.names[j]}"
-            checks.append(_make(label, analytic, _derivative(analytic, phi, first[i], tol)))
+            estimate = check_derivative(analytic, phi, fn.point[j], first[i], tol)
+            checks.append(make_check(label, analytic, estimate))
         hessian.append(checks)
     return hessian
-
-
-def _make(label: str, analytic: float, e: _Estimate) -> Check:
-    return Check(
-        label, analytic, e.numeric, *_errors(analytic, e.numeric), e.verdict, e.sides, e.allowed
-    )
-
-
-# ----------------------------------------------------------------------------- check_graph
-
-
-# One node's re-evaluation: (position, forward, a, b, general). A unary or binary op without
-# params reads w[a] (and w[b]; b < 0 for unary); any other op has general = (parents, params).
-_Step = tuple[int, Callable[..., float], int, int, tuple[tuple[int, ...], tuple[float, ...]] | None]
-
-
-class _Graph:
-    """A graph flattened in topological order, re-evaluable downstream of any one node."""
-
-    def __init__(self, order: list[Value]) -> None:
-        self.order = order
-        position = {v: k for k, v in enumerate(order)}
-        self.base = [v.data for v in order]
-        self.parents: list[tuple[int, ...]] = []
-        self.steps: list[_Step | None] = []
-        self.consumers: list[list[int]] = [[] for _ in order]
-        for k, v in enumerate(order):
-            parents = tuple(position[p] for p in v.parents)
-            self.parents.append(parents)
-            op = v.primitive
-            if op is None or op.forward is None:
-                self.steps.append(None)
-                continue
-            for p in dict.fromkeys(parents):
-                self.consumers[p].append(k)
-            if op.params or len(parents) > 2:
-                self.steps.append((k, op.forward, 0, 0, (parents, op.params)))
-            else:
-                b = parents[1] if len(parents) == 2 else -1
-                self.steps.append((k, op.forward, parents[0], b, None))
-
-    def verify(self) -> None:
-        """Check every node's data is finite and is what its op gives from its parents' data."""
-        w = self.base.copy()
-        for k, v in enumerate(self.order):
-            if not math.isfinite(v.data):
-                raise ValueError(f"check_graph: node {_name(v, k)} is {v.data!r}, not finite")
-            step = self.steps[k]
-            if step is None:
-                continue
-            try:
-                again: object = self.run([step], w, k, 0.0)
-            except ValueError as err:  # the inputs now lie outside the op's domain
-                again = f"an error ({err.__cause__ or err})"
-            if again != v.data:
-                raise ValueError(
-                    f"check_graph: node {_name(v, k)} holds {v.data!r} but its op gives "
-                    f"{again!s} from its inputs; was a .data changed after the graph was "
-                    "built? Rebuild the graph, then check it"
-                )
-
-    def plan(self, k: int) -> list[_Step]:
-        """The re-evaluation steps of every node that depends on node k, in topological order."""
-        consumers = self.consumers
-        seen = bytearray(len(self.order))
-        stack, found = [k], []
-        while stack:
-            for c in consumers[stack.pop()]:
-                if not seen[c]:
-                    seen[c] = 1
-                    found.append(c)
-                    stack.append(c)
-        found.sort()
-        steps = self.steps
-        return [steps[j] for j in found]  # type: ignore[misc]
-
-    def shifted(self, k: int, plan: list[_Step], t: float) -> float:
-        """The output's value when node k is moved by t; ``plan`` is ``self.plan(k)``."""
-        w = self.base.copy()
-        w[k] += t
-        return self.run(plan, w, k, t) if plan else w[k]
-
-    def run(self, plan: list[_Step], w: list[float], k: int, t: float) -> float:
-        """Recompute the nodes of ``plan`` in ``w``; return the last (errors say node k moved)."""
-        j = k
-        try:
-            for j, fwd, a, b, general in plan:
-                if general is not None:
-                    w[j] = fwd(*[w[p] for p in general[0]], *general[1])
-                elif b < 0:
-                    w[j] = fwd(w[a])
-                else:
-                    w[j] = fwd(w[a], w[b])
-        except _DOMAIN_ERRORS as err:
-            raise ValueError(
-                f"check_graph: moving node {_name(self.order[k], k)} by {t:+g} takes node "
-                f"{_name(self.order[j], j)} out of its op's domain ({err}); use a smaller eps"
-            ) from err
-        out = float(w[j])
-        if not math.isfinite(out):
-            raise ValueError(
-                f"check_graph: moving node {_name(self.order[k], k)} by {t:+g} makes node "
-                f"{_name(self.order[j], j)} {out!r}; use a smaller eps"
-            )
-        return out
-
-    def local(self, c: int, p: int, tol: _Tolerance) -> Check:
-        """Check d node_c / d node_p from c's own rule against c's forward alone."""
-        # a parent used twice (x * x) contributes through both slots
-        rule = self.order[c].local_grads()
-        analytic = math.fsum(d for q, d in zip(self.parents[c], rule, strict=True) if q == p)
-        estimate = _derivative(
-            analytic,
-            partial(self.shifted, p, [self.steps[c]]),  # type: ignore[list-item]
-            self.base[c],
-            tol,
-        )
-        return _make(f"d#{c}/d#{p}", analytic, estimate)
-
-
-def _name(v: Value, k: int) -> str:
-    what = v.primitive.describe() if v.primitive is not None else "leaf"
-    label = f" {v.label!r}" if v.label else ""
-    return f"#{k}{label} ({what})"
-
-
-class GraphCheckResult(_Report[NodeCheck]):
-    """What :func:`check_graph` returns: a :class:`NodeCheck` for every node of the graph.
-
-    ``nodes`` maps each node (by identity) to its check and ``checks`` lists them in
-    topological order. Truthy iff no node mismatches (kinks allowed). :meth:`first_mismatch`
-    names the node whose derivative rule is to blame. Printing, ``_repr_html_`` and
-    :meth:`raise_if_failed` work as for :class:`GradcheckResult`.
-    """
-
-    _columns = ("node", "data")
-    _what = "node gradient"
-
-    def __init__(
-        self,
-        output: Value,
-        checks: list[NodeCheck],
-        blame: tuple[NodeCheck, NodeCheck, Check | None] | None,
-        tolerance: _Tolerance,
-    ) -> None:
-        self.output = output
-        self.checks = checks
-        self.nodes: dict[Value, NodeCheck] = {c.node: c for c in checks}
-        self._tol = tolerance
-        self._blame = blame
-
-    def first_mismatch(self) -> NodeCheck | None:
-        """Return the check of the node to blame for the first wrong gradient, or ``None``.
-
-        The backward pass runs from the output towards the inputs, so a wrong derivative rule
-        first shows up in the gradient of that op's *inputs*: the mismatching node closest to
-        the output has only correct gradients downstream of it, and among the nodes it feeds,
-        the one whose local derivative disagrees with a finite difference of its own forward
-        is the culprit. This returns that culprit (its op is ``.node.primitive``; its own
-        gradient agrees, the error enters on the way to its inputs), or the mismatching node
-        itself if no single rule can be blamed.
-        """
-        return None if self._blame is None else self._blame[0]
-
-    def _title(self) -> str:
-        return f"check_graph of {_name(self.output, len(self.checks) - 1)}:"
-
-    def _cells(self, c: NodeCheck) -> list[str]:
-        return [_name(c.node, c.position), _num(c.node.data)]
-
-    def _mismatch_heading(self, c: NodeCheck) -> str:
-        return f"Gradient mismatch for d output / d {_name(c.node, c.position)}"
-
-    def _notes(self) -> list[str]:
-        if self._blame is None:
-            return []
-        culprit, victim, local = self._blame
-        if local is None:
-            return [
-                f"first mismatch: node {_name(victim.node, victim.position)}; no single "
-                "derivative rule of the nodes it feeds disagrees with its forward"
-            ]
-        op = culprit.node.primitive
-        return [
-            f"first mismatch: node {_name(culprit.node, culprit.position)} is to blame: its "
-            f"derivative rule gives d#{culprit.position}/d#{victim.position} = "
-            f"{_num(local.analytic)}, finite differences of its forward give "
-            f"{_num(local.numeric)}; the gradients of #{victim.position} and of everything "
-            f"before it are wrong. Check the derivative of op {op.name if op else '?'!r}."
-        ]
-
-
-def check_graph(
-    output: Value,
-    *,
-    eps: float = 1e-6,
-    atol: float = 1e-5,
-    rtol: float = 1e-3,
-    max_nodes: int | None = 5000,
-) -> GraphCheckResult:
-    """Check d ``output`` / d node for every node of ``output``'s graph against finite differences.
-
-    The analytic value is what the engine's backward pass computes (``functional.grad``; no
-    ``.grad`` is touched). The numeric value moves that one node's value by ``±eps`` and
-    re-evaluates only the nodes downstream of it, in topological order, with their ops'
-    forwards and params; nothing in the graph is modified. The verdicts follow
-    :func:`gradcheck`. Each node costs a few re-evaluations of its downstream part, so time
-    grows with nodes × depth; graphs over ``max_nodes`` nodes are refused (``None`` lifts the
-    limit). Returns a :class:`GraphCheckResult`.
-    """
-    a_value(output, "check_graph: output")
-    tol = _tolerance("check_graph", eps, atol, rtol)
-    if max_nodes is not None:
-        max_nodes = count(max_nodes, "check_graph: max_nodes", or_none=True, wrong_type=ValueError)
-    order = topological_order(output)
-    if max_nodes is not None and len(order) > max_nodes:
-        raise ValueError(
-            f"check_graph: the graph has {len(order)} nodes, more than max_nodes={max_nodes}; "
-            "each node's check re-evaluates everything downstream of it, so the time grows "
-            "with nodes x depth. Pass max_nodes=None (or a larger number) to check it anyway"
-        )
-    graph = _Graph(order)
-    graph.verify()
-    with gc_paused():
-        analytic = _with_context(
-            "check_graph", lambda: grad(output, order), "the backward pass fails"
-        )
-        checks = []
-        for k, v in enumerate(order):
-            plan = graph.plan(k)
-            phi = partial(graph.shifted, k, plan)
-            e = _derivative(analytic[k], phi, graph.base[-1], tol)
-            errs = _errors(analytic[k], e.numeric)
-            label = f"d out/d#{k}"
-            checks.append(
-                NodeCheck(label, analytic[k], e.numeric, *errs, e.verdict, e.sides, e.allowed, v, k)
-            )
-        blame = _blame(graph, checks, tol)
-    return GraphCheckResult(output, checks, blame, tol)
-
-
-def _blame(
-    graph: _Graph, checks: list[NodeCheck], tol: _Tolerance
-) -> tuple[NodeCheck, NodeCheck, Check | None] | None:
-    """(culprit, the mismatching node it feeds wrongly, the culprit's local check) or None."""
-    bad = [c for c in checks if c.verdict == MISMATCH]
-    if not bad:
-        return None
-    victim = bad[-1]  # closest to the output: every node after it is right
-    for c in graph.consumers[victim.position]:
-        local = graph.local(c, victim.position, tol)
-        if local.verdict == MISMATCH:
-            return checks[c], victim, local
-    return victim, victim, None

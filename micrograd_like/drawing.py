@@ -22,7 +22,16 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from micrograd_like._validate import a_value, count, flag, value_list
-from micrograd_like.checking import KINK, MISMATCH, OK, GraphCheckResult, NodeCheck
+from micrograd_like.checking import (
+    KINK,
+    MISMATCH,
+    OK,
+    UNCHECKABLE,
+    UNRESOLVED,
+    VERDICT_COLOURS,
+    GraphCheckResult,
+    NodeCheck,
+)
 from micrograd_like.collapsing import collapse
 from micrograd_like.diagram import Diagram, render_svgs
 from micrograd_like.dotwriter import FORMATS, DotGraph, DotNotFound
@@ -45,7 +54,10 @@ DEFAULT_MAX_NODES = 250
 LABEL_LIMIT = 64  # characters of a label shown before "…"
 
 # the fill that shows each verdict of check_graph (None: the node was not checked)
-VERDICT_FILL = {OK: "#d3f9d8", MISMATCH: "#ffc9c9", KINK: "#ffe8cc", None: "#ffffff"}
+VERDICT_FILL: dict[str | None, str] = {None: "#ffffff"}
+VERDICT_FILL.update(VERDICT_COLOURS)
+# a group of values takes the fill of the first of these verdicts among its members
+_GROUP_PRECEDENCE = (MISMATCH, UNRESOLVED, UNCHECKABLE, KINK, OK)
 # node kinds: (fill, border colour, border width)
 KIND_STYLE = {
     "value": ("#ffffff", "#495057", "1"),
@@ -496,8 +508,8 @@ class _Painter:
             fill = VERDICT_FILL[None if result is None else result.verdict]
             if result is not None and result.verdict == MISMATCH:
                 notes.append(f"analytic {_num(result.analytic)} ≠ numeric {_num(result.numeric)}")
-            elif result is not None and result.verdict == KINK:
-                notes.append(KINK)
+            elif result is not None and result.verdict != OK:
+                notes.append(result.verdict)
         if v in self.marked:
             border, width = HIGHLIGHT
         label = _table(cells, notes, border)
@@ -528,7 +540,7 @@ class _Painter:
         if self.verdicts is not None:
             found = [self.verdicts.get(v) for v in members]
             counts = Counter(r.verdict for r in found if r is not None)
-            fill = VERDICT_FILL[next((c for c in (MISMATCH, KINK, OK) if counts[c]), None)]
+            fill = VERDICT_FILL[next((c for c in _GROUP_PRECEDENCE if counts[c]), None)]
             notes.append(", ".join(f"{counts[c]} {c}" for c in counts) or "not checked")
         label = _table([f"<B>{_text(title)}</B>"], notes, border)
         g.node(name, label, **GROUP_ATTR, fillcolor=fill, color=border, penwidth=width,
@@ -538,14 +550,19 @@ class _Painter:
         """A key explaining check verdicts' colours, the highlight outline and the cut mark."""
         rows = []  # (swatch attributes, swatch text, meaning)
         if self.verdicts is not None:
+            present = {r.verdict for r in self.verdicts.values()}
             rows += [
                 (f'BGCOLOR="{VERDICT_FILL[c]}" BORDER="1" COLOR="#adb5bd"', " ", text)
                 for c, text in (
                     (OK, "gradient matches finite differences"),
                     (MISMATCH, "gradient differs from finite differences"),
                     (KINK, "not differentiable here"),
+                    (UNRESOLVED, "cannot be checked at this step (try a larger eps)"),
+                    (UNCHECKABLE, "not checkable: a node after it has no forward"),
                     (None, "not checked"),
                 )
+                # the verdicts that say a check could not be made appear only when they occur
+                if c not in (UNRESOLVED, UNCHECKABLE) or c in present
             ]
         if self.marked:
             rows.append((f'BORDER="3" COLOR="{HIGHLIGHT[0]}"', " ", "highlighted"))

@@ -83,6 +83,7 @@ __all__ = [
     "gc_paused",
     "grad_enabled",
     "grads_of",
+    "mark_composite",
     "neuron",
     "neuron_value",
     "no_grad",
@@ -838,6 +839,28 @@ def fill_grad(values: Iterable[Value], g: float | None = 0.0) -> None:
             except BaseException:
                 continue
         raise
+
+
+def mark_composite(out: Value, name: str, inputs: Iterable[object]) -> Value:
+    """Mark ``out``, just made by a library composite (a loss), as that composite's result.
+
+    ``name`` is what diagrams and step-throughs call the composite (``bce``) and ``inputs`` the
+    arguments it was applied to (the Values among them are kept, in order, once each). Nothing
+    a pass computes changes: ``out``'s op is replaced by an identical op carrying the mark, so
+    a view can show the composite as one node with those inputs, or open it. Returns ``out``;
+    a leaf (a composite of constants) and a value made with recording off are left unmarked.
+    """
+    op = out._fn
+    if op is None or op.composite is not None:
+        return out
+    seen: set[int] = set()
+    kept: list[Value] = []
+    for x in inputs:
+        if isinstance(x, Value) and id(x) not in seen:
+            seen.add(id(x))
+            kept.append(x)
+    out._fn = op.as_composite(name, tuple(kept))
+    return out
 
 
 def _describe(v: Value) -> str:

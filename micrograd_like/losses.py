@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeGuard
 
 from micrograd_like._validate import count, parameters, real
-from micrograd_like.engine import Value, values
+from micrograd_like.engine import Value, mark_composite, values
 from micrograd_like.functional import dot, logsumexp, vsum
 
 __all__ = [
@@ -67,8 +67,10 @@ def _scalar(x: Any, i: int, where: str) -> Value:
     return values([x], where)[0]
 
 
-def _mean(terms: list[Value]) -> Value:
-    return vsum(terms) * (1.0 / len(terms))
+def _mean(terms: list[Value], name: str, inputs: list[Value]) -> Value:
+    # the loss's value, marked as the result of the composite `name` applied to `inputs`, so
+    # a diagram or a step-through can show the whole loss as one node (or open it)
+    return mark_composite(vsum(terms) * (1.0 / len(terms)), name, inputs)
 
 
 def mse(preds: Sequence[Score], targets: Sequence[Any]) -> Value:
@@ -79,6 +81,7 @@ def mse(preds: Sequence[Score], targets: Sequence[Any]) -> Value:
     """
     ps, ts = _pairs(preds, targets, "mse")
     terms: list[Value] = []
+    inputs: list[Value] = []
     for i, (p, t) in enumerate(zip(ps, ts, strict=True)):
         if _is_row(p) and _is_row(t):
             prow, trow = values(p, "mse"), list(t)
@@ -89,8 +92,9 @@ def mse(preds: Sequence[Score], targets: Sequence[Any]) -> Value:
             pairs = [(pv, real(tv, f"mse: target {i}")) for pv, tv in zip(prow, trow, strict=True)]
         else:
             pairs = [(_scalar(p, i, "mse"), real(t, f"mse: target {i}"))]
+        inputs.extend(pv for pv, _ in pairs)
         terms.extend((pv + -tv) ** 2 for pv, tv in pairs)
-    return _mean(terms)
+    return _mean(terms, "mse", inputs)
 
 
 def bce(probs: Sequence[Score], targets: Sequence[float], eps: float = BCE_EPS) -> Value:
@@ -104,9 +108,11 @@ def bce(probs: Sequence[Score], targets: Sequence[float], eps: float = BCE_EPS) 
     eps = real(eps, "bce: eps", above=0.0, below=0.5, wrong_type=ValueError)
     ps, ts = _pairs(probs, targets, "bce")
     terms: list[Value] = []
+    inputs: list[Value] = []
     for i, (p, t) in enumerate(zip(ps, ts, strict=True)):
         y = _unit_target(t, i, "bce")
-        q = _scalar(p, i, "bce").clamp(eps, 1.0 - eps)
+        inputs.append(_scalar(p, i, "bce"))
+        q = inputs[-1].clamp(eps, 1.0 - eps)
         # a hard label keeps only its own log term (fewer nodes, same value)
         if y == 1.0:
             terms.append(-q.log())
@@ -114,7 +120,7 @@ def bce(probs: Sequence[Score], targets: Sequence[float], eps: float = BCE_EPS) 
             terms.append(-(1.0 - q).log())
         else:
             terms.append(-(y * q.log() + (1.0 - y) * (1.0 - q).log()))
-    return _mean(terms)
+    return _mean(terms, "bce", inputs)
 
 
 def bce_with_logits(logits: Sequence[Score], targets: Sequence[float]) -> Value:
@@ -126,11 +132,13 @@ def bce_with_logits(logits: Sequence[Score], targets: Sequence[float]) -> Value:
     """
     zs, ts = _pairs(logits, targets, "bce_with_logits")
     terms = []
+    inputs: list[Value] = []
     for i, (z, t) in enumerate(zip(zs, ts, strict=True)):
         y = _unit_target(t, i, "bce_with_logits")
         zv = _scalar(z, i, "bce_with_logits")
+        inputs.append(zv)
         terms.append(zv.softplus() if y == 0.0 else zv.softplus() - zv * y)
-    return _mean(terms)
+    return _mean(terms, "bce_with_logits", inputs)
 
 
 def _unit_target(t: object, i: int, where: str) -> float:
@@ -173,10 +181,12 @@ def cross_entropy(logits: Sequence[Sequence[Any]], class_ids: Sequence[int]) -> 
     k = len(rows[0])
     cs = [_class_id(c, i, k, where) for i, c in enumerate(ids)]
     terms = []
+    inputs: list[Value] = []
     for r, c in zip(rows, cs, strict=True):
         zs = values(r, where)
+        inputs.extend(zs)
         terms.append(logsumexp(zs) - zs[c])
-    return _mean(terms)
+    return _mean(terms, where, inputs)
 
 
 def hinge(scores: Sequence[Score], labels: Sequence[float]) -> Value:
@@ -187,12 +197,14 @@ def hinge(scores: Sequence[Score], labels: Sequence[float]) -> Value:
     """
     ss, ys = _pairs(scores, labels, "hinge")
     terms = []
+    inputs: list[Value] = []
     for i, (s, t) in enumerate(zip(ss, ys, strict=True)):
         y = real(t, f"hinge: target {i}")
         if y not in (-1.0, 1.0):
             raise ValueError(f"hinge: label {i} must be -1 or +1, got {t!r}")
-        terms.append((_scalar(s, i, "hinge") * -y + 1.0).relu())
-    return _mean(terms)
+        inputs.append(_scalar(s, i, "hinge"))
+        terms.append((inputs[-1] * -y + 1.0).relu())
+    return _mean(terms, "hinge", inputs)
 
 
 def l2_penalty(params: Iterable[Value], alpha: float = 1.0) -> Value:
@@ -205,13 +217,14 @@ def l2_penalty(params: Iterable[Value], alpha: float = 1.0) -> Value:
     ps = parameters(params, "l2_penalty", unique=False)
     # sum p * p as one dot node (p against itself): the same rounded products, summed by the
     # same fsum, and the same 2 g p per parameter as separate products would give, bit for bit
-    return dot(ps, ps) * a
+    return mark_composite(dot(ps, ps) * a, "l2_penalty", ps)
 
 
 def l1_penalty(params: Iterable[Value], alpha: float = 1.0) -> Value:
     """``alpha * sum(|p|)``; its gradient is ``alpha * sign(p)`` (0 at p = 0)."""
     a = real(alpha, "l1_penalty: alpha", at_least=0.0, wrong_type=ValueError)
-    return vsum([abs(p) for p in parameters(params, "l1_penalty", unique=False)]) * a
+    ps = parameters(params, "l1_penalty", unique=False)
+    return mark_composite(vsum([abs(p) for p in ps]) * a, "l1_penalty", ps)
 
 
 def _label_pair(labels: object, where: str) -> tuple[float, float] | None:

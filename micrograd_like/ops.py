@@ -54,6 +54,7 @@ class Op:
         "accepts_text",
         "arity",
         "closure",
+        "composite",
         "derivative",
         "forward",
         "name",
@@ -83,6 +84,7 @@ class Op:
         self.accepts = accepts
         self.accepts_text = accepts_text
         self.closure = closure
+        self.composite: tuple[str, tuple[Any, ...]] | None = None
 
     def bind(self, *params: float) -> Op:
         """Return this op with its constant parameters fixed (``pow.bind(2.0)`` is ``x ** 2``).
@@ -100,6 +102,29 @@ class Op:
             accepts=self.accepts,
             accepts_text=self.accepts_text,
         )
+
+    def as_composite(self, name: str, inputs: tuple[Any, ...]) -> Op:
+        """Return this op marked as the last op of a library composite (a loss, say).
+
+        The copy computes exactly what this op computes (same forward, same rule, same params);
+        ``composite`` records ``(name, inputs)``: the composite's name (``bce``) and the Values
+        it was applied to, so diagrams and step-throughs can show the whole composite as one
+        node with those inputs, or open it. No pass reads the mark. A pickled node keeps its op
+        and loses the mark.
+        """
+        op = Op(
+            self.name,
+            self.arity,
+            self.forward,
+            self.derivative,
+            symbol=self.symbol,
+            params=self.params,
+            accepts=self.accepts,
+            accepts_text=self.accepts_text,
+            closure=self.closure,
+        )
+        op.composite = (name, inputs)
+        return op
 
     def describe(self) -> str:
         """Return the op as a user reads it, with its params: ``pow(2)``, ``leaky_relu(0.01)``."""

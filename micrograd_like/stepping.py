@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from micrograd_like._validate import a_value, flag
-from micrograd_like.backprop import StepRecord, run_pass
+from micrograd_like.backprop import StepRecord, gradients, run_pass
 from micrograd_like.engine import Value, _as_float
 from micrograd_like.ops import Op
 from micrograd_like.views import GraphView
@@ -332,10 +332,24 @@ def _shown_records(view: GraphView, records: list[StepRecord]) -> Iterator[_Reco
     Every number a real node receives is the engine's own (its contribution, before and
     after); a shown-only product or sum receives ``0.0 + g``, the same addition the engine
     makes for a node's first contribution, so the opened steps add up bit for bit.
+
+    A folded composite (a loss) becomes one record: the engine's records of its inner nodes
+    are merged into one update per input, whose local derivative is d loss / d input (a pass
+    over the loss alone), whose contribution is what the inner nodes added, in the engine's
+    order, and whose before and after are the input's gradient before the first of those
+    additions and after the last.
     """
+    inner: set[int] = set()  # the nodes of folded composites, shown only as their result
     for rec in records:
         v = rec.node
-        view.parents(v)  # opens v if it is a neuron the view opens
+        if id(v) in inner:
+            continue
+        view.parents(v)  # opens v if it is a neuron the view opens, folds it if a composite
+        if v in view.folded:
+            nodes = view.inside(v)
+            inner.update(id(n) for n in nodes)
+            yield _folded(v, view.folded[v], rec, nodes, records)
+            continue
         if v not in view.opened:
             yield _Record(
                 v, v.parents, rec.grad, rec.local, rec.contributions, rec.before, rec.after
@@ -354,6 +368,37 @@ def _shown_records(view: GraphView, records: list[StepRecord]) -> Iterator[_Reco
             yield _Record(p, (ps[i], ps[k + i]), 0.0 + gs,
                           [rec.local[n] for n in j], [rec.contributions[n] for n in j],
                           [rec.before[n] for n in j], [rec.after[n] for n in j])  # fmt: skip
+
+
+def _folded(
+    v: Value,
+    inputs: tuple[Value, ...],
+    rec: StepRecord,
+    nodes: list[Value],
+    records: list[StepRecord],
+) -> _Record:
+    # one record for a folded composite v: every addition its inner nodes make to an input
+    ids = {id(n) for n in nodes}
+    at = {id(x): i for i, x in enumerate(inputs)}
+    added: list[list[tuple[float, float, float]]] = [[] for _ in inputs]
+    for r in records:
+        if id(r.node) in ids:
+            for p, c, before, after in zip(
+                r.node.parents, r.contributions, r.before, r.after, strict=True
+            ):
+                i = at.get(id(p))
+                if i is not None:
+                    added[i].append((c, before, after))
+    local = gradients(v, inputs, 1.0, False)
+    contributions, befores, afters = [], [], []
+    for adds in added:
+        total = 0.0
+        for c, _, _ in adds:
+            total += c
+        contributions.append(total)
+        befores.append(adds[0][1] if adds else 0.0)
+        afters.append(adds[-1][2] if adds else 0.0)
+    return _Record(v, inputs, rec.grad, local, contributions, befores, afters)
 
 
 def _backward_step(

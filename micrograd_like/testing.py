@@ -377,8 +377,10 @@ def assert_gradients_match(
     """Assert that ``f``'s derivatives at ``inputs`` match finite differences (pytest-friendly).
 
     Runs :func:`~micrograd_like.checking.gradcheck` with these settings and raises its
-    ``GradcheckError`` (an ``AssertionError``) listing every mismatch. Points where ``f`` is
-    not differentiable are reported by gradcheck but do not fail the assertion.
+    ``GradcheckError`` (an ``AssertionError``) listing every mismatch, and every derivative
+    the step cannot resolve ("cannot be checked at this step": below the float resolution at
+    the point; use a larger ``eps``). Points where ``f`` is not differentiable are reported by
+    gradcheck but do not fail the assertion.
     """
     gradcheck(f, inputs, eps=eps, atol=atol, rtol=rtol, order=order).raise_if_failed()
 

@@ -8,6 +8,11 @@ the sum plus the bias, which is the ``dot`` node itself. The products and the su
 ``Value`` leaves made only for showing (they are not in the engine's graph and no pass sees
 them); their numbers are what the ``dot`` op computes inside (the same rounded products, the
 same exactly rounded sum), so the opened neuron adds up to the very same ``.data``.
+
+Library composites (the losses: ``bce``, ``mse``, ``hinge``...) go the other way. The engine
+records a loss as the dozens of nodes it is made of; by default a view *folds* each into one
+node, ``bce(p.0, p.1, ...)``, whose inputs are the loss's arguments, so a diagram or a
+step-through starts where the learner's own graph does. ``expand=True`` opens them as well.
 """
 
 from __future__ import annotations
@@ -15,10 +20,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 
-from micrograd_like.engine import Value, topological_order
+from micrograd_like.engine import Value
 from micrograd_like.ops import ADD, DOT, MUL, SUM, Op
 
 __all__ = ["GraphView"]
+
+_SHOWN_OPS: dict[str, Op] = {}
+
+
+def _shown_op(name: str) -> Op:
+    # the op a folded composite is shown as: its name, no rule of its own (a view only shows it)
+    op = _SHOWN_OPS.get(name)
+    if op is None:
+        op = _SHOWN_OPS[name] = Op(name, -1, None, _no_rule)
+    return op
+
+
+def _no_rule(*args: float) -> tuple[float, ...]:
+    raise TypeError("a folded composite is only shown; its nodes hold the rules")
 
 
 class GraphView:
@@ -28,7 +47,9 @@ class GraphView:
     forward order (each node after its inputs, root last), ``roles(v)`` the names of ``v``'s
     inputs (``w.0``, ``x.0``, ``b`` for a neuron). ``opened[v]`` is, for an opened ``dot`` node,
     ``(sum, products)``; ``part_of[s]`` is the ``dot`` node a shown-only node belongs to.
-    Nodes are opened lazily, as a walk reaches them, so a view of a part costs that part.
+    ``folded[v]`` is, for a folded composite, the composite's inputs (its shown parents).
+    Nodes are opened and folded lazily, as a walk reaches them, so a view of a part costs
+    that part.
     """
 
     def __init__(self, root: Value, *, expand: bool = False) -> None:
@@ -36,6 +57,7 @@ class GraphView:
         self.expand = expand
         self.opened: dict[Value, tuple[Value, list[Value]]] = {}
         self.part_of: dict[Value, Value] = {}
+        self.folded: dict[Value, tuple[Value, ...]] = {}
         self._parents: dict[Value, tuple[Value, ...]] = {}
         self._ops: dict[Value, Op] = {}
         self._roles: dict[Value, list[str]] = {}
@@ -66,6 +88,27 @@ class GraphView:
         for n in (s, *products):
             self.part_of[n] = v
 
+    def composite(self, v: Value) -> tuple[str, tuple[Value, ...]] | None:
+        """``(name, inputs)`` if ``v`` is a library composite's result this view folds."""
+        op = v.primitive
+        if self.expand or op is None:
+            return None
+        return op.composite
+
+    def inside(self, v: Value) -> list[Value]:
+        """The engine's nodes a folded composite ``v`` stands for: ``v`` and every node between
+        it and its inputs (the inputs themselves excluded), ``v`` first."""
+        stop = {id(x) for x in self.parents(v)}
+        seen = {id(v)}
+        found, todo = [v], [v]
+        while todo:
+            for p in todo.pop().parents:
+                if id(p) not in seen and id(p) not in stop:
+                    seen.add(id(p))
+                    found.append(p)
+                    todo.append(p)
+        return found
+
     def parents(self, v: Value) -> tuple[Value, ...]:
         """The inputs shown for ``v``, in argument order."""
         found = self._parents.get(v)
@@ -74,6 +117,13 @@ class GraphView:
         if self.can_open(v):
             self._open(v)
             return self._parents[v]
+        composite = self.composite(v)
+        if composite is not None:
+            name, inputs = composite
+            self._parents[v], self._ops[v] = inputs, _shown_op(name)
+            self._roles[v] = [""] * len(inputs)
+            self.folded[v] = inputs
+            return inputs
         return v.parents
 
     def op(self, v: Value) -> Op | None:
@@ -99,11 +149,10 @@ class GraphView:
     def order(self, within: Iterable[Value] | None = None) -> list[Value]:
         """Every node shown that ``root`` depends on, each after its inputs (root last).
 
-        The engine's own order when nothing is opened; with ``within``, only the nodes of
+        The engine's order walked through the view's parents (opened neurons, folded
+        composites); with ``within``, only the nodes of
         ``within`` reached from ``root`` through them (the walk never leaves that part).
         """
-        if not self.expand:
-            return topological_order(self.root, within=within)
         inside = None if within is None else {id(v) for v in within}
         order: list[Value] = []
         seen = {id(self.root)}

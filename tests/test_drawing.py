@@ -17,7 +17,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from micrograd_like import dotwriter, views
-from micrograd_like.checking import KINK, MISMATCH, OK, check_graph
+from micrograd_like.checking import (
+    KINK,
+    MISMATCH,
+    OK,
+    UNCHECKABLE,
+    UNRESOLVED,
+    VERDICT_COLOURS,
+    check_graph,
+)
 from micrograd_like.dotwriter import DotGraph, render
 from micrograd_like.drawing import LABEL_LIMIT, Diagram, DotNotFound, draw_dot, render_svgs
 from micrograd_like.engine import Value, topological_order
@@ -318,6 +326,53 @@ def test_check_verdicts_colour_nodes_with_numbers_and_a_key() -> None:
     assert "cluster_key" in draw_dot(out, check=result).source
 
 
+def test_a_derivative_that_cannot_be_checked_has_its_own_fill_and_key_row() -> None:
+    # at 1e10 the default step is near the float spacing: no difference resolves d(x*x)/dx
+    x = Value(1e10, label="x")
+    out = x * x
+    out.label = "out"
+    result = check_graph(out)
+    assert result.nodes[x].verdict == UNRESOLVED
+    svg = render_svg(draw_dot(out, check=result))
+    box = node_named(svg, "x")
+    assert fill_and_stroke(box)[0] == VERDICT_COLOURS[UNRESOLVED]
+    assert texts(box)[-1] == UNRESOLVED
+    assert any("cannot be checked at this step" in t for t in texts(svg_nodes(svg)["key"]))
+    # a check where every derivative could be made keeps the shorter key
+    ok = check_graph(Value(2.0) * Value(3.0))
+    assert "cannot be checked" not in draw_dot(ok.output, check=ok).source
+
+
+def _closure_node(x: Value, op: str, value: float, local: float) -> Value:
+    # a node built micrograd-style: its data, and a closure with the local derivative given
+    out = Value(value, (x,), op, label=f"{op} node")
+
+    def _backward() -> None:
+        x.grad += local * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def test_a_wrong_closure_and_an_uncheckable_one_are_coloured() -> None:
+    x = Value(0.4, label="x")
+    wrong = _closure_node(x, "exp", math.exp(0.4), 1.0)  # d exp = exp(x), not 1
+    result = check_graph(wrong * 3.0)
+    assert result.nodes[x].verdict == MISMATCH
+    svg = render_svg(draw_dot(result.output, check=result))
+    assert fill_and_stroke(node_named(svg, "x"))[0] == VERDICT_COLOURS[MISMATCH]
+
+    y = Value(0.4, label="y")
+    opaque = _closure_node(y, "twice", 0.8, 2.0)  # no table op named "twice"
+    result = check_graph(opaque * 3.0)
+    assert result.nodes[y].verdict == UNCHECKABLE
+    svg = render_svg(draw_dot(result.output, check=result))
+    box = node_named(svg, "y")
+    assert fill_and_stroke(box)[0] == VERDICT_COLOURS[UNCHECKABLE]
+    assert texts(box)[-1] == UNCHECKABLE
+    assert any("not checkable" in t for t in texts(svg_nodes(svg)["key"]))
+
+
 def test_no_key_without_check_or_highlight() -> None:
     o, _ = neuron()
     assert "key" not in dot_nodes(draw_dot(o))
@@ -511,6 +566,24 @@ def test_collapsed_groups_count_and_colour_check_verdicts() -> None:
         assert fill_and_stroke(el)[0] == FILLS[OK]
 
 
+def test_collapsed_groups_take_the_fill_of_a_check_that_could_not_be_made() -> None:
+    # x = 1e10 times 30 constants: the products' gradients (1) drown in the rounding of an
+    # output of 4e12, so their group is "cannot be checked at this step", the constants' ok
+    x = Value(1e10, label="x")
+    out = vsum([x * Value(float(i)) for i in range(30)])
+    result = check_graph(out)
+    verdicts = {result.nodes[v].verdict for v in out.parents}
+    assert verdicts == {UNRESOLVED}
+    svg = render_svg(draw_dot(out, check=result, max_nodes=10))
+    products = [
+        el for name, el in svg_nodes(svg).items() if name.startswith("g") and "×" in texts(el)[0]
+    ]
+    assert products
+    for el in products:
+        assert fill_and_stroke(el)[0] == VERDICT_COLOURS[UNRESOLVED]
+        assert "cannot be checked at this step" in texts(el)[-1]
+
+
 def test_graph_of_exactly_max_nodes_is_drawn_in_full() -> None:
     o, _ = neuron()
     assert "collapsed" not in draw_dot(o, max_nodes=10).source
@@ -595,15 +668,15 @@ def test_a_part_of_a_huge_graph_is_drawn_without_walking_it(
     loss, _ = big_mlp
     part = around(loss, 40)
 
-    walk = views.topological_order
+    walk = views.GraphView.order
 
-    def refuse(root: Value, within: Any = None) -> list[Value]:
+    def refuse(self: views.GraphView, within: Any = None) -> list[Value]:
         # only a walk restricted to the part is allowed
         if within is None:
             raise AssertionError("draw_dot walked the whole graph")
-        return walk(root, within=within)
+        return walk(self, within=within)
 
-    monkeypatch.setattr(views, "topological_order", refuse)
+    monkeypatch.setattr(views.GraphView, "order", refuse)
     g = draw_dot(loss, nodes=part, highlight=part[5], names={loss: "L"})
     assert len([n for n in dot_nodes(g) if n.startswith("v")]) == 40
     assert "collapsed" not in g.source and "⋯" in g.source

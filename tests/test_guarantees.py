@@ -279,9 +279,12 @@ def test_timed_interrupts_never_leave_partial_gradients_or_a_paused_collector() 
     hits = 0
     deadline = time.monotonic() + (8 if os.environ.get("CI") else 20)
     thread = threading.Thread(target=sender, daemon=True)
-    # the sender gets the GIL within 0.2 ms, not 5: a step (a millisecond or two with the
-    # accelerator) is then interrupted in its middle, not only while the main thread sleeps
-    switch = sys.getswitchinterval()
+    # a job started in the background of a non-interactive shell (as CI runs it) inherits
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt handler: install one here
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    # a step takes a few milliseconds, under the interpreter's 5 ms thread switch interval:
+    # switch more often, so the sender runs while a step is under way, not only between steps
+    interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0002)
     with _collector(True):
         thread.start()
@@ -309,7 +312,8 @@ def test_timed_interrupts_never_leave_partial_gradients_or_a_paused_collector() 
         finally:
             stop.set()
             thread.join()
-            sys.setswitchinterval(switch)
+            signal.signal(signal.SIGINT, previous)
+            sys.setswitchinterval(interval)
     assert hits >= 50, f"only {hits} interrupts landed"
     for p in params:
         p.grad = 0.0

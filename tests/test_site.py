@@ -505,6 +505,8 @@ def test_deep_graphs_are_freed_safely_and_a_crash_restarts_python(
 def test_stop_interrupts_an_endless_loop(playground: Any, server: str, visit: Browsing) -> None:
     page = playground
     boot = page.evaluate("document.body.dataset.bootSeconds")
+    # a run that prints just before: what the endless loop prints must still show at once
+    assert open_code(page, server, "print(0)") == "ok"
     page.evaluate("document.body.dataset.status = ''")
     endless = quote("print(1)\nwhile True: pass", safe="")
     page.goto(f"{server}/index.html#code={endless}")

@@ -526,3 +526,35 @@ def test_a_larger_graph_is_readable_and_the_current_node_in_view(
     assert page.locator(".mgl-ov g.node.mgl-here").count() == 1  # the overview marks it
     page.screenshot(path=str(tmp_path / f"mlp_{width}.png"))
     page.close()
+
+
+def test_hovering_a_diagram_node_in_a_notebook_shows_its_full_precision(
+    browser: Any, tmp_path: Path
+) -> None:
+    # the diagram a notebook shows is inline SVG: the mouse over a value's box reaches a link
+    # whose title (the browser's tooltip) holds every digit of data and grad
+    from micrograd_like.drawing import draw_dot
+
+    x = Value(0.1234567890123, label="x")
+    y = (x * 3.0).tanh()
+    y.label = "y"
+    y.backward()
+    page_file = tmp_path / "diagram.html"
+    shown = draw_dot(y)._repr_mimebundle_()["text/html"]
+    page_file.write_text(f"<!doctype html><html><body>{shown}</body></html>")
+    page = browser.new_page(viewport={"width": 1000, "height": 600})
+    page.goto(page_file.as_uri())
+    node = page.locator("svg g.node", has=page.locator("text:text-is('x')")).first
+    box = node.bounding_box()
+    assert box is not None
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    tip = page.evaluate(
+        """([x, y]) => {
+            const a = document.elementFromPoint(x, y).closest("a");
+            return a && (a.getAttribute("xlink:title") || a.getAttribute("title"));
+        }""",
+        [cx, cy],
+    )
+    assert tip is not None and repr(x.data) in tip and repr(x.grad) in tip, tip
+    page.close()

@@ -28,6 +28,7 @@ from micrograd_like.stepping import (
     trace_forward,
 )
 from micrograd_like.testing import DOMAINS, expressions
+from micrograd_like.views import GraphView
 
 # --------------------------------------------------------------------------- random graphs
 
@@ -543,9 +544,12 @@ def test_opened_neurons_step_one_product_at_a_time_and_reproduce_backward(seed: 
     loss, _ = mlp_loss(seed)
     fused, opened = trace_backward(loss), trace_backward(loss, expand=True)
     dots = [v for v in topological_order(loss) if v.op == "dot"]
-    # each neuron of k inputs: its own step becomes out = sum + b, the sum, and k products
+    # each neuron of k inputs: its own step becomes out = sum + b, the sum, and k products;
+    # and the loss, one folded step by default, opens into a step per node it is made of
     extra = sum(1 + (len(d.parents) - 1) // 2 for d in dots)
-    assert len(opened) == len(fused) + extra
+    inner = [n for n in GraphView(loss).inside(loss) if n.parents]
+    assert len(inner) > 1
+    assert len(opened) == len(fused) + extra + len(inner) - 1
     real = set(topological_order(loss))
     products = [s for s in opened if s.op == "mul" and s.node not in real]
     assert all(len(s.updates) == 2 for s in products)  # the chain rule per product: w and x
@@ -588,3 +592,69 @@ def test_an_opened_neuron_reads_like_the_lecture() -> None:
     ]
     s = Stepper(o, expand=True)
     assert len(s.backward) == 6 and "w.0" in s.dot("backward", 4)  # edge roles agree
+
+
+# ------------------------------------------------------------------------ folded composites
+
+
+def small_model_loss() -> tuple[Value, list[Value], list[Value]]:
+    from micrograd_like.losses import bce, l2_penalty
+
+    w, b = Value(0.5, label="w"), Value(-0.25, label="b")
+    preds = [(w * x + b).sigmoid() for x in (1.0, -2.0, 3.0)]
+    for i, p in enumerate(preds):
+        p.label = f"p{i}"
+    loss = bce(preds, [1.0, 0.0, 0.5]) + l2_penalty([w, b], 0.01)
+    loss.label = "L"
+    return loss, [w, b], preds
+
+
+def test_a_loss_is_one_forward_and_one_backward_step_by_default() -> None:
+    loss, params, preds = small_model_loss()
+    fwd = trace_forward(loss, skip_leaves=True)
+    names = [s.name for s in fwd]
+    assert "bce(p0,p1,p2)" in names and "l2_penalty(w,b)" in names
+    step = next(s for s in fwd if s.name == "bce(p0,p1,p2)")
+    assert step.equation.startswith("bce(p0,p1,p2) = bce(p0, p1, p2) = bce(")
+    # nothing of the loss's inside is stepped: no log, no clamp
+    assert not [s for s in fwd if s.op in ("log", "clamp")]
+    back = trace_backward(loss)
+    folded = next(s for s in back if s.name == "bce(p0,p1,p2)")
+    assert [u.name for u in folded.updates] == ["p0", "p1", "p2"]
+    # its local derivatives are d bce / d p_i, checked against the engine on the loss alone
+    from micrograd_like.functional import grad
+
+    inner = folded.node
+    assert [u.local for u in folded.updates] == grad(inner, list(preds))
+    # and every real node still ends with exactly backward()'s gradient
+    loss.backward()
+    final = gradients_at(back, len(back) - 1)
+    for v in [*params, *preds]:
+        assert same(final[v], v.grad), (v, final[v], v.grad)
+
+
+def test_expand_opens_a_loss_into_the_nodes_it_is_made_of() -> None:
+    loss, _, _ = small_model_loss()
+    fwd = trace_forward(loss, expand=True, skip_leaves=True)
+    assert [s for s in fwd if s.op == "log"]
+    back = trace_backward(loss, expand=True)
+    loss.backward()
+    final = gradients_at(back, len(back) - 1)
+    for v in topological_order(loss):
+        assert same(final[v], v.grad), (v, final[v], v.grad)
+
+
+def test_a_folded_loss_merges_what_its_inside_adds_to_a_shared_input() -> None:
+    # a prediction used twice inside one loss (soft label: log p and log(1 - p)) gets one
+    # update whose before/after span both additions the engine made
+    from micrograd_like.losses import bce
+
+    x = Value(0.3, label="x")
+    p = x.sigmoid()
+    p.label = "p"
+    loss = bce([p], [0.25])
+    back = trace_backward(loss)
+    assert back[1].node is loss  # the step after the seed
+    (u,) = back[1].updates
+    loss.backward()
+    assert u.name == "p" and same(u.after, p.grad) and u.before == 0.0

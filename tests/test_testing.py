@@ -212,3 +212,18 @@ def test_temporary_op_is_removed_even_after_an_error() -> None:
     ):
         pass  # pragma: no cover
     assert "add" in OPS  # a failed definition removes nothing
+
+
+@pytest.mark.parametrize(("x", "eps"), [(1e10, 1e-6), (1.5, 1e-16)])
+def test_assert_gradients_match_refuses_a_step_below_the_float_resolution(
+    x: float, eps: float
+) -> None:
+    def half(m: Any, g: Any, out: Any, x: Any) -> tuple[Any]:
+        return (g * x,)  # d/dx x^2 is 2x: half of it
+
+    with (
+        temporary_op("half_square", 1, lambda x: x * x, half) as sq,
+        pytest.raises(GradcheckError, match="cannot be checked at this step") as info,
+    ):
+        assert_gradients_match(lambda x: sq(x), [x], eps=eps)
+    assert "larger eps" in str(info.value)

@@ -24,12 +24,32 @@
     statusLine.className = "status" + (kind ? " " + kind : "");
   }
 
-  function append(text, cls) {
+  function addSpan(text, cls) {
     const span = document.createElement("span");
     if (cls) span.className = cls;
     span.textContent = text;
     output.appendChild(span);
     output.scrollTop = output.scrollHeight;
+  }
+
+  // What the code prints arrives as it prints it; the page shows it in batches (one update
+  // every 30 ms at most), so a loop that prints a lot cannot flood the page.
+  let printedText = "";
+  let printTimer = null;
+  function flushPrinted() {
+    if (printTimer !== null) clearTimeout(printTimer);
+    printTimer = null;
+    if (printedText) addSpan(printedText);
+    printedText = "";
+  }
+  function printed(text) {
+    printedText += text;
+    if (printTimer === null) printTimer = setTimeout(flushPrinted, 30);
+  }
+
+  function append(text, cls) {
+    flushPrinted(); // what the code printed comes first
+    addSpan(text, cls);
   }
 
   const worker = new PythonWorker((kind, detail) => {
@@ -46,7 +66,7 @@
       append(`Python could not start: ${detail.error}\n`, "err");
       body.dataset.status = "error";
     } else if (kind === "stdout") {
-      append(detail.text);
+      printed(detail.text);
     } else if (kind === "restarting") {
       setStatus("Restarting Python…");
     }
@@ -58,6 +78,7 @@
     const code = editor.value;
     const token = ++runToken;
     stopPlaying();
+    flushPrinted();
     output.textContent = "";
     body.dataset.status = "running";
     runButton.disabled = true;
@@ -97,6 +118,7 @@
   }
 
   function finish(status, text) {
+    flushPrinted(); // everything printed is on the page before the status says done
     if (firstResult === null) {
       firstResult = (performance.now() - opened) / 1000;
       body.dataset.firstResult = firstResult.toFixed(2);

@@ -17,28 +17,19 @@ let viz = null;
 let pyodide = null;
 let PythonError = null; // kept apart: after a fatal error every use of pyodide.* throws
 
-// What the running code prints goes to the page in batches (at most every 50 ms), so a loop
-// that prints a lot cannot flood it; past OUTPUT_LIMIT characters a run's output is cut.
+// What the running code prints goes to the page as it is printed: nothing is held back, so
+// the last line printed before a long computation shows while it runs (the page batches its
+// updates). Past OUTPUT_LIMIT characters a run's output is cut.
 const OUTPUT_LIMIT = 200000;
-let pending = "";
-let lastFlush = 0;
 let printed = 0;
 
 function write(text) {
   if (printed >= OUTPUT_LIMIT) return;
   printed += text.length;
-  pending += text;
   if (printed >= OUTPUT_LIMIT) {
-    pending += `\n… output cut at ${OUTPUT_LIMIT.toLocaleString("en")} characters\n`;
+    text += `\n… output cut at ${OUTPUT_LIMIT.toLocaleString("en")} characters\n`;
   }
-  const now = performance.now();
-  if (now - lastFlush > 50) flush();
-}
-
-function flush() {
-  if (pending) postMessage({ type: "stdout", text: pending });
-  pending = "";
-  lastFlush = performance.now();
+  postMessage({ type: "stdout", text });
 }
 
 async function fetchOk(url) {
@@ -133,7 +124,6 @@ self.onmessage = async (event) => {
     const python = err instanceof PythonError;
     answer = { error: text, interrupted: /KeyboardInterrupt/.test(text), fatal: !python };
   }
-  flush();
   const t1 = performance.now();
   render(answer);
   // how long the request took, in ms: Python (the handler and JSON), viz.js (the diagrams)
