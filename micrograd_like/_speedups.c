@@ -639,7 +639,6 @@ sp_chain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 continue;
             }
         }
-        Py_INCREF(v);
         if ((op == NEG || op == EXP || op == LOG || op == RELU) && PyFloat_CheckExact(g) &&
             b == Py_None && a != NULL && Py_IS_TYPE(a, ValueType) && n->data != NULL &&
             PyFloat_CheckExact(n->data)) {
@@ -672,6 +671,7 @@ sp_chain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (done)
                 continue;
         }
+        Py_INCREF(v);
         PyObject *r = PyObject_CallOneArg(chain_node, v);
         Py_DECREF(v);
         if (r == NULL)

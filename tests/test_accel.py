@@ -135,3 +135,36 @@ def test_a_deep_chain_is_freed_without_recursion() -> None:
     v.backward()
     assert x.grad == 1.0
     del v  # the nodes are freed one after another, not by 400,000 nested calls
+
+
+@accelerated
+def test_no_node_outlives_its_graph() -> None:
+    # the accelerator counts the Values alive; every graph below is dropped again
+    from micrograd_like import _speedups  # type: ignore[attr-defined]
+    from micrograd_like.functional import dot, grad, vsum
+    from micrograd_like.ops import OPS
+
+    def programs() -> None:
+        for op in OPS.values():
+            n = 3 if op.arity == -1 else op.arity
+            xs = [Value(0.5 + 0.25 * i) for i in range(n)]
+            try:
+                out = Value.apply(op, *xs)
+            except TypeError:
+                continue  # an op that needs params (pow's exponent): a**2 below
+            (out * out + 1.5).backward()
+            grad(out.exp(), xs, create_graph=True)
+        a, b = Value(1.5), Value(-0.5)
+        ys = [a * b, a + 1, 2 + a, 0.5 * a, a - b, 1 - a, a / b, -a, abs(b), a**2, abs(a) ** b]
+        out = sum(ys) + vsum(ys) + dot(ys[:3], ys[3:6], 0.25)
+        out.backward()
+        bad = Value(0.0).sqrt() * a  # a failed pass
+        with pytest.raises(ZeroDivisionError):
+            bad.backward()
+
+    programs()  # bound ops and other caches fill up first
+    gc.collect()
+    before = _speedups.live_nodes()
+    programs()
+    gc.collect()
+    assert _speedups.live_nodes() == before
