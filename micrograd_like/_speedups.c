@@ -134,13 +134,6 @@ ready(void)
 static PyObject *
 make_node(PyObject *data, PyObject *op, PyObject *a, PyObject *b)
 {
-    PyObject *e = PyDict_GetItemWithError(engine_globals, str_epoch);
-    if (e == NULL) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_RuntimeError, "micrograd_like._speedups: no engine _epoch");
-        Py_DECREF(data);
-        return NULL;
-    }
     NodeObject *v = (NodeObject *)ValueType->tp_alloc(ValueType, 0);
     if (v == NULL) {
         Py_DECREF(data);
@@ -149,6 +142,14 @@ make_node(PyObject *data, PyObject *op, PyObject *a, PyObject *b)
     live++;
     PyObject_GC_UnTrack(v);
     v->data = data;
+    /* the epoch is read after the allocation, which may run a collection (and any code) */
+    PyObject *e = PyDict_GetItemWithError(engine_globals, str_epoch);
+    if (e == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "micrograd_like._speedups: no engine _epoch");
+        Py_DECREF(v);
+        return NULL;
+    }
     Py_INCREF(ZERO);
     v->grad = ZERO;
     Py_INCREF(EMPTY);
@@ -398,7 +399,7 @@ sp_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (!ready() || !check_node(root))
         return NULL;
     PyObject *nodes = PyList_New(0), *order = PyList_New(0);
-    PyObject **stack = NULL;
+    PyObject **stack = NULL, *seq = NULL;
     Py_ssize_t top = 0, cap = 0;
     int mixed = 0;
     if (nodes == NULL || order == NULL)
@@ -444,7 +445,6 @@ sp_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (a == NULL || b == NULL)
             goto fail;
         PyObject *pair[2];
-        PyObject *seq = NULL;
         PyObject **ps;
         Py_ssize_t np;
         if (b == NARY) {
@@ -468,10 +468,8 @@ sp_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         /* pushed last parent first, so the first parent is walked first */
         for (Py_ssize_t i = np - 1; i >= 0; i--) {
             PyObject *p = ps[i];
-            if (!check_node(p)) {
-                Py_XDECREF(seq);
+            if (!check_node(p))
                 goto fail;
-            }
             NodeObject *pn = NODE(p);
             PyObject *ps_ = pn->s;
             if (ps_ == LEAF || ps_ == DONE)
@@ -481,24 +479,20 @@ sp_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
             else if (ps_ != WALK) {
                 SET(pn->g, zero);
-                if (PyList_Append(nodes, p) < 0) {
-                    Py_XDECREF(seq);
+                if (PyList_Append(nodes, p) < 0)
                     goto fail;
-                }
                 if (pn->a == Py_None) {
                     SET(pn->s, LEAF);
                 }
                 else {
-                    if (member(p, pn->a, "_a") == NULL) {
-                        Py_XDECREF(seq);
+                    if (member(p, pn->a, "_a") == NULL)
                         goto fail;
-                    }
                     SET(pn->s, SEEN);
                     PUSH(p);
                 }
             }
         }
-        Py_XDECREF(seq);
+        Py_CLEAR(seq);
     }
 #undef PUSH
     PyMem_Free(stack);
@@ -506,6 +500,7 @@ sp_walk(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return r;
 fail:
     PyMem_Free(stack);
+    Py_XDECREF(seq);
     Py_XDECREF(nodes);
     Py_XDECREF(order);
     return NULL;
