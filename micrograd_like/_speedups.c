@@ -12,9 +12,13 @@
    * node(): the engine's _node constructor; nb_add / nb_multiply: Value + Value, Value * Value
      and the same with a float, as Value.__add__/__radd__/__mul__/__rmul__ record them (every
      other case calls those Python methods).
-   * walk() and chain(): the two phases of backprop._walk and backprop._chain_floats, the same
-     steps in the same order; a node whose op is not add or mul is handed to
-     backprop._chain_node, the loop body of _chain_floats.
+   * walk(), chain() and finish(): backprop._walk, backprop._chain_floats and the adding loop
+     of backprop._backward, the same steps in the same order; a node whose op has no rule
+     here is handed to backprop._chain_node, the loop body of _chain_floats.
+
+   Floats are computed exactly as Python computes them: one IEEE operation at a time, in
+   Python's order (hatch_build.py compiles with -ffp-contract=off, so no multiply and add are
+   fused into one rounding).
 */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
