@@ -13,9 +13,14 @@ node for its activation) unless gradients are off: under :func:`~micrograd_like.
 the forward pass runs on plain floats with the same op-table arithmetic (bit-identical results)
 and only the outputs become ``Value`` leaves.
 
-Randomness is always explicit: ``rng`` is a ``random.Random``, an ``int`` seed, or ``None``
-for a fresh ``random.Random()`` seeded from the operating system (runs then differ). The
-global :mod:`random` module is never used or advanced.
+Randomness: ``rng`` is a ``random.Random``, an ``int`` seed, or ``None`` for Python's global
+:mod:`random` generator, as micrograd uses it: after ``random.seed(1337)``,
+``MLP(2, [16, 16, 1])`` draws micrograd's very weights, in micrograd's order. Pass ``rng=`` to
+keep a model's weights independent of everything else that draws from the global generator.
+
+Calling a module returns a list of Values, except that a neuron, layer, MLP or Sequential with
+one output returns that ``Value`` itself, as micrograd's ``Layer`` does (so ``model(x)`` is a
+score); :meth:`Module.outputs` always gives the list and :meth:`MLP.scalar` always the Value.
 """
 
 from __future__ import annotations
@@ -52,15 +57,16 @@ _DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 
 def make_rng(rng: Rng) -> random.Random:
-    """Return ``rng`` as a ``random.Random``: itself, seeded from an int, or OS-seeded for None.
+    """Return ``rng`` as a ``random.Random``: itself, seeded from an int, or the global one.
 
-    ``None`` gives a fresh generator seeded from the operating system's entropy, so the result
-    differs from run to run but never touches the global :mod:`random` state.
+    ``None`` gives the generator behind the :mod:`random` module's functions (what
+    ``random.seed`` seeds and ``random.uniform`` draws from), so micrograd-style code that calls
+    ``random.seed(1337)`` first gets micrograd's weights; drawing from it advances it.
     """
     if isinstance(rng, random.Random):
         return rng
     if rng is None:
-        return random.Random()
+        return random._inst  # the module's functions are its bound methods
     if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
         raise TypeError(
             "rng must be a random.Random, an int seed or None, "
@@ -110,6 +116,19 @@ def activation_op(activation: Activation) -> Op | None:
     return op
 
 
+def _nonlin(activation: Activation, nonlin: bool | None, where: str) -> Activation:
+    # micrograd's switch: nonlin=True is a ReLU neuron, nonlin=False a linear one
+    if nonlin is None:
+        return activation
+    flag(nonlin, f"{where}: nonlin")
+    if activation != "relu":
+        raise TypeError(
+            f"{where}: give activation={activation!r} or nonlin={nonlin!r}, not both "
+            "(nonlin=True is activation='relu', nonlin=False is activation='linear')"
+        )
+    return "relu" if nonlin else "linear"
+
+
 def _count(x: object, what: str) -> int:
     # layer widths: a wrong type is a ValueError too, as it always was here
     return count(x, what, wrong_type=ValueError)
@@ -117,8 +136,13 @@ def _count(x: object, what: str) -> int:
 
 def _inputs(x: Input, nin: int | None, where: str) -> list[Value]:
     # one validation route for every module call: a flat sequence (or 1-D array) of numbers
-    # or Values, of the module's input width
-    if isinstance(x, (Value, str, bytes)) or not isinstance(x, Iterable):
+    # or Values, of the module's input width; a lone Value (what a width-1 layer returns) is
+    # one input, so a width-1 layer feeds the next one
+    if isinstance(x, Value):
+        if nin not in (None, 1):
+            raise ValueError(f"{where}: expected {nin} inputs, got a single Value")
+        x = [x]
+    if isinstance(x, (str, bytes)) or not isinstance(x, Iterable):
         raise TypeError(
             f"{where}: expected a sequence of inputs (list, tuple or 1-D array), "
             f"got {type(x).__name__} {x!r:.60}"
@@ -146,11 +170,13 @@ class Module:
     Subclasses set attributes (Values, Modules, lists of them) and implement :meth:`forward`
     on a list of Values; :meth:`forward_floats` is an optional float-only fast path used under
     ``no_grad`` (the default runs :meth:`forward` on leaves). Calling ``module(x)`` validates
-    ``x`` against ``nin`` (``None`` accepts any width) and returns a list of Values.
+    ``x`` against ``nin`` (``None`` accepts any width) and returns a list of Values, or the
+    Value itself when ``nout`` is 1.
     """
 
     training: bool = True
     nin: int | None = None
+    nout: int | None = None  # the output width where the module fixes it; None: as its input
 
     def __setattr__(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
@@ -279,13 +305,27 @@ class Module:
         """The same map on plain floats, for ``no_grad``; by default :meth:`forward` on leaves."""
         return [v.data for v in self.forward([Value(x) for x in xs])]
 
-    def __call__(self, x: Input) -> list[Value]:
-        """Apply the module to one input vector and return its outputs as a list of Values."""
+    def outputs(self, x: Input) -> list[Value]:
+        """Apply the module to one input vector and return its outputs as a list, at any width."""
         with gc_paused():  # a graph is growing: spare the cycle collector the walk
             xs = _inputs(x, self.nin, type(self).__name__)
             if not grad_enabled():
                 return [Value(f) for f in self.forward_floats([v.data for v in xs])]
             return self.forward(xs)
+
+    def __call__(self, x: Input) -> Value | list[Value]:
+        """Apply the module to one input vector: its outputs as a list of Values, or, when the
+        module has one output (``nout == 1``), that Value itself, as micrograd's layers return.
+        """
+        outs = self.outputs(x)
+        return outs[0] if self.nout == 1 else outs
+
+    def to_torch(self) -> Any:
+        """This network as a float64 ``torch.nn.Sequential`` with the same weights (see
+        :func:`micrograd_like.torch_bridge.to_torch`; needs the ``torch`` extra)."""
+        from micrograd_like.torch_bridge import to_torch
+
+        return to_torch(self)
 
     # ------------------------------------------------------------------ display
 
@@ -332,9 +372,14 @@ class Neuron(Module):
       the layer the neuron belongs to (``Layer`` passes it; 1 for a lone neuron);
     * ``"he"``: He/Kaiming normal, ``w ~ N(0, 2 / fan_in)`` (``rng.gauss``).
 
-    Weights are drawn in order from ``rng`` (see :func:`make_rng`). Calling a neuron returns
-    one ``Value``; in a :class:`Sequential` its :meth:`forward` gives a one-item list.
+    micrograd's ``nonlin=True`` / ``nonlin=False`` is accepted for ``activation="relu"`` /
+    ``"linear"``. Weights are drawn in order from ``rng`` (see :func:`make_rng`; by default the
+    global generator, one ``uniform(-1, 1)`` per weight as micrograd draws them). Calling a
+    neuron returns one ``Value``; in a :class:`Sequential` its :meth:`forward` gives a one-item
+    list.
     """
+
+    nout = 1
 
     def __init__(
         self,
@@ -344,10 +389,11 @@ class Neuron(Module):
         rng: Rng = None,
         *,
         fan_out: int = 1,
+        nonlin: bool | None = None,
     ) -> None:
         self.nin = _count(nin, "Neuron: nin")
         fan_out = _count(fan_out, "Neuron: fan_out")
-        self.act = activation_op(activation)
+        self.act = activation_op(_nonlin(activation, nonlin, "Neuron"))
         if init not in INITS:
             raise ValueError(f"Neuron: init must be one of {', '.join(INITS)}, got {init!r}")
         self.init: Init = init
@@ -379,9 +425,14 @@ class Neuron(Module):
         """``[activation(w · xs + b)]`` on plain floats (bit-identical to :meth:`forward`)."""
         return [self._float(xs)]
 
-    def __call__(self, x: Input) -> Value:  # type: ignore[override]
+    def __call__(self, x: Input) -> Value:
         """Apply the neuron to one input vector and return its single output Value."""
-        return super().__call__(x)[0]
+        return self.outputs(x)[0]
+
+    @property
+    def nonlin(self) -> bool:
+        """Whether the neuron has an activation (micrograd's flag; False for ``"linear"``)."""
+        return self.act is not None
 
     def extra_repr(self) -> str:
         """Input width and activation."""
@@ -393,11 +444,15 @@ def _act_name(op: Op | None) -> str:
 
 
 class Layer(Module):
-    """``nout`` independent neurons on the same ``nin`` inputs; calling it returns a list, always.
+    """``nout`` independent neurons on the same ``nin`` inputs.
 
-    A layer of width 1 still returns a one-item list (micrograd returns a bare value there,
-    which breaks a following layer). All neurons draw their weights from one ``rng`` in order.
+    Calling it returns the list of the neurons' outputs, or the lone Value of a width-1 layer,
+    as in micrograd. Unlike micrograd, a width-1 layer can still feed another layer (a lone
+    Value is taken as one input), so a one-neuron hidden layer works. ``nonlin`` is micrograd's
+    switch (see :class:`Neuron`). All neurons draw their weights from one ``rng`` in order.
     """
+
+    nout: int
 
     def __init__(
         self,
@@ -406,9 +461,12 @@ class Layer(Module):
         activation: Activation = "relu",
         init: Init = "uniform",
         rng: Rng = None,
+        *,
+        nonlin: bool | None = None,
     ) -> None:
         self.nin = _count(nin, "Layer: nin")
         self.nout = _count(nout, "Layer: nout")
+        activation = _nonlin(activation, nonlin, "Layer")
         r = make_rng(rng)
         self.neurons = [
             Neuron(self.nin, activation, init, r, fan_out=self.nout) for _ in range(self.nout)
@@ -484,6 +542,11 @@ class Sequential(Module):
                 raise TypeError(f"Sequential: item {i} must be a Module, got {type(m).__name__}")
         self.nin = modules[0].nin
         self.layers = list(modules)
+        # the output width: the last module's, looking past Dropout (which keeps the width)
+        for m in reversed(modules):
+            if not isinstance(m, Dropout):
+                self.nout = m.nout
+                break
 
     def forward(self, xs: list[Value]) -> list[Value]:
         """Each module's forward on the previous one's outputs."""
@@ -507,9 +570,14 @@ class MLP(Module):
     in order (layer, neuron, input), so ``MLP(2, [16, 16, 1], rng=42)`` draws exactly the
     weights of micrograd's ``Neuron`` loop under ``random.Random(42)`` with ``init="uniform"``.
 
-    Calling the MLP returns ``list[Value]`` always (one item per output, even for one output);
-    :meth:`scalar` returns the single Value of a one-output network.
+    Calling the MLP returns the list of its outputs, or the Value itself for one output, as
+    micrograd's ``MLP`` does (so ``model(x)`` is a score); :meth:`outputs` always returns the
+    list and :meth:`scalar` the single Value of a one-output network. Without ``rng`` the
+    weights come from the global generator, so ``random.seed(1337)`` then
+    ``MLP(2, [16, 16, 1])`` gives micrograd's demo model weight for weight.
     """
+
+    nout: int
 
     def __init__(
         self,
@@ -532,6 +600,7 @@ class MLP(Module):
             for i, (a, b) in enumerate(itertools.pairwise(sizes))
         ]
         self.dropout = Dropout(dropout, r) if dropout else None
+        self.nout = self.layers[-1].nout
 
     def forward(self, xs: list[Value]) -> list[Value]:
         """The layers in turn (with dropout after each hidden one), recording the graph."""
@@ -562,18 +631,26 @@ class MLP(Module):
             xs = _inputs(x, self.nin, "MLP.layer_outputs")
             outs: list[list[Value]] = []
             for i, layer in enumerate(self.layers):
-                xs = layer(xs)
+                xs = layer.outputs(xs)
                 if self.dropout is not None and i < len(self.layers) - 1:
-                    xs = self.dropout(xs)
+                    xs = self.dropout.outputs(xs)
                 outs.append(xs)
             return outs
 
     def scalar(self, x: Input) -> Value:
         """The single output of a one-output MLP as a Value (micrograd's ``model(x)``)."""
-        out = self(x)
+        out = self.outputs(x)
         if len(out) != 1:
             raise ValueError(f"MLP.scalar: the network has {len(out)} outputs, not 1")
         return out[0]
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """The MLP computing what a torch ``Sequential`` of ``Linear`` layers and activations
+        computes, weights copied (see :func:`micrograd_like.torch_bridge.from_torch`)."""
+        from micrograd_like.torch_bridge import mlp_from_torch
+
+        return mlp_from_torch(module)
 
     def extra_repr(self) -> str:
         """The layer widths."""

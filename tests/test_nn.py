@@ -223,11 +223,23 @@ def test_seeds_reproduce() -> None:
     assert MLP(2, [8, 1], init="he", rng=6).state_dict() != a
 
 
-def test_rng_none_leaves_global_random_alone() -> None:
+def test_rng_none_draws_from_the_global_generator_in_micrograds_order() -> None:
+    random.seed(7)
+    a = MLP(2, [4, 1]).state_dict()
+    random.seed(7)
+    assert MLP(2, [4, 1]).state_dict() == a == MLP(2, [4, 1], rng=random.Random(7)).state_dict()
+    # micrograd's order: layer by layer, neuron by neuron, one uniform(-1, 1) per weight, and
+    # the bias starts at 0 without a draw
+    random.seed(7)
+    draws = iter([random.uniform(-1, 1) for _ in range(2 * 4 + 4 * 1)])
+    assert [v for k, v in a.items() if not k.endswith(".b")] == list(draws)
+    assert {v for k, v in a.items() if k.endswith(".b")} == {0.0}
     state = random.getstate()
-    a, b = MLP(2, [4, 1]).state_dict(), MLP(2, [4, 1]).state_dict()
-    assert random.getstate() == state
-    assert a != b  # fresh OS-seeded generators
+    MLP(2, [4, 1])
+    assert random.getstate() != state  # drawing advances the global generator
+    state = random.getstate()
+    MLP(2, [4, 1], rng=3)
+    assert random.getstate() == state  # an explicit rng leaves it alone
     with pytest.raises(TypeError, match="rng must be"):
         make_rng("seed")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="rng must be"):
@@ -240,11 +252,17 @@ def test_rng_none_leaves_global_random_alone() -> None:
 def test_neuron_layer_mlp_return_types() -> None:
     x = [0.5, -0.5]
     assert isinstance(Neuron(2, rng=0)(x), Value)
+    # one output is the Value itself, as micrograd returns it; outputs() is always a list
     out = Layer(2, 1, rng=0)(x)
-    assert isinstance(out, list) and len(out) == 1 and isinstance(out[0], Value)
+    assert isinstance(out, Value) and Layer(2, 1, rng=0).outputs(x)[0].data == out.data
+    wide = Layer(2, 3, rng=0)(x)
+    assert isinstance(wide, list) and len(wide) == 3
     m = MLP(2, [3, 1], rng=0)
-    assert isinstance(m(x), list) and len(m(x)) == 1
-    assert m.scalar(x).data == m(x)[0].data
+    assert isinstance(m(x), Value) and m.nout == 1
+    assert m.scalar(x).data == m(x).data == m.outputs(x)[0].data
+    assert isinstance(MLP(2, [3, 2], rng=0)(x), list)
+    with no_grad():
+        assert isinstance(m(x), Value) and m(x).data == m.scalar(x).data
     with pytest.raises(ValueError, match="has 2 outputs"):
         MLP(2, [2], rng=0).scalar(x)
 
@@ -252,7 +270,7 @@ def test_neuron_layer_mlp_return_types() -> None:
 @pytest.mark.parametrize(("nin", "nouts"), [(2, [1, 1]), (3, [4, 1, 2]), (1, [1, 1, 1])])
 def test_width_one_hidden_layers(nin: int, nouts: list[int]) -> None:
     m = MLP(nin, nouts, rng=3)
-    out = m([0.7] * nin)
+    out = m.outputs([0.7] * nin)
     assert len(out) == nouts[-1]
     vsum(out).backward()
     assert all(math.isfinite(p.grad) for p in m.parameters())
@@ -276,7 +294,7 @@ def test_inputs_of_every_kind() -> None:
         ([1.0] * 4, ValueError, "expected 3 inputs, got 4"),
         (np.ones((1, 3)), ValueError, "expected a 1-D input, got an array with ndim=2"),
         ("abc", TypeError, "expected a sequence of inputs"),
-        (Value(1.0), TypeError, "expected a sequence of inputs"),
+        (Value(1.0), ValueError, "MLP: expected 3 inputs, got a single Value"),
         (3.0, TypeError, "expected a sequence of inputs"),
         ([1.0, None, 2.0], TypeError, "MLP: input 1 must be a number or a Value, got NoneType"),
         ([1.0, 2.0, True], TypeError, "input 2 must be a number or a Value, got bool"),
@@ -416,9 +434,10 @@ def test_sequential() -> None:
     assert s.nin == 2 and s.num_parameters() == 9 + 4
     assert s.named_parameters()[0][0] == "layers.0.neurons.0.w.0"
     s.eval()
-    y = s([0.1, 0.2])[0].data
+    y = s([0.1, 0.2]).data  # one output: the Value itself
     with no_grad():
-        assert s([0.1, 0.2])[0].data == y
+        assert s([0.1, 0.2]).data == y
+    assert s.nout == 1 and Sequential(Layer(2, 3, rng=0), Dropout(0.5)).nout == 3
     with pytest.raises(ValueError, match="Sequential: expected 2 inputs, got 3"):
         s([1.0, 2.0, 3.0])
 
@@ -462,9 +481,9 @@ def test_mlp_dropout_option() -> None:
     plain = MLP(2, [32, 32, 1], rng=0)
     assert [n for n, _ in m.named_parameters()] == [n for n, _ in plain.named_parameters()]
     x = [0.4, -0.3]
-    assert m(x)[0].data != plain(x)[0].data
+    assert m(x).data != plain(x).data
     m.eval()
-    assert m(x)[0].data == plain(x)[0].data
+    assert m(x).data == plain(x).data
 
 
 @pytest.mark.parametrize(
@@ -553,3 +572,36 @@ def test_mean_abs_grad_per_layer() -> None:
     assert model.layers[1].mean_abs_grad() == (3 * 2.0 + 4.0) / 4  # 3 weights and a bias
     with pytest.raises(ValueError, match="has no parameters"):
         Dropout(0.1).mean_abs_grad()
+
+
+# ----------------------------------------------------------------------------- micrograd's nn
+
+
+def test_nonlin_is_micrograds_switch_between_relu_and_linear() -> None:
+    x = [0.3, -0.8]
+    assert Neuron(2, nonlin=True, rng=1).nonlin and Neuron(2, rng=1).act is not None
+    linear = Neuron(2, nonlin=False, rng=1)
+    assert not linear.nonlin and repr(linear).startswith("Neuron(2, linear")
+    assert linear(x).data == Neuron(2, "linear", rng=1)(x).data
+    layer = Layer(2, 3, nonlin=False, rng=1)
+    assert all(not n.nonlin for n in layer.neurons)
+    assert layer.outputs(x)[0].data == Layer(2, 3, "linear", rng=1).outputs(x)[0].data
+    with pytest.raises(TypeError, match=r"Neuron: give activation='tanh' or nonlin=True"):
+        Neuron(2, "tanh", nonlin=True)
+    with pytest.raises(TypeError, match=r"Layer: nonlin must be a bool"):
+        Layer(2, 3, nonlin=1)  # type: ignore[arg-type]
+
+
+def test_a_width_one_layer_feeds_the_next_one() -> None:
+    # micrograd's width-1 layer returns a bare value that its next layer cannot take
+    first, second = Layer(2, 1, rng=0), Layer(1, 2, rng=1)
+    h = first([0.5, 0.25])
+    assert isinstance(h, Value)
+    out = second(h)
+    assert isinstance(out, list) and out[0].parents[0].parents[1] is h
+    assert Neuron(1, rng=2)(h).data == Neuron(1, rng=2)([h]).data
+    with pytest.raises(ValueError, match="Neuron: expected 3 inputs, got a single Value"):
+        Neuron(3, rng=0)(h)
+    m = MLP(2, [1, 1], rng=4)
+    m([0.5, 0.25]).backward()
+    assert all(math.isfinite(p.grad) for p in m.parameters())

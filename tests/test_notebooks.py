@@ -21,9 +21,10 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 IDS = [p.name for p in PATHS]
 
-# What a notebook may import: the package it teaches, plotting, widgets and two small stdlib
-# modules. Anything else would mean a notebook is doing work that belongs in the package.
-ALLOWED_IMPORTS = {"micrograd_like", "matplotlib", "ipywidgets", "math", "random"}
+# What a notebook may import: the package it teaches, plotting, widgets, two small stdlib
+# modules, and torch (notebook 7 hands a model to PyTorch). Anything else would mean a
+# notebook is doing work that belongs in the package.
+ALLOWED_IMPORTS = {"micrograd_like", "matplotlib", "ipywidgets", "math", "random", "torch"}
 CELL_TIMEOUT = 300  # seconds; a notebook takes well under a minute, this only stops a hang
 
 

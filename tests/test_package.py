@@ -8,7 +8,16 @@ import textwrap
 
 import micrograd_like
 
-OPTIONAL = ["graphviz", "matplotlib", "tqdm", "ipywidgets", "IPython", "hypothesis", "numpy"]
+OPTIONAL = [
+    "graphviz",
+    "matplotlib",
+    "tqdm",
+    "ipywidgets",
+    "IPython",
+    "hypothesis",
+    "numpy",
+    "torch",
+]
 
 
 def test_every_root_export_exists() -> None:
@@ -33,6 +42,7 @@ def test_core_works_without_any_optional_package() -> None:
         # drawing writes DOT text itself: no graphviz package needed to make a diagram
         assert m.draw_dot(x * x).source.startswith("digraph")
         assert "digraph" in m.Stepper(x * x).dot("backward", 0)
+        import micrograd_like.torch_bridge  # torch is imported only when a conversion runs
         print("ok")
         """
     )

@@ -176,7 +176,7 @@ def test_accuracy_is_losses_accuracy_with_the_losss_labels(
     assert 0.0 < want < 1.0  # an untrained model: some right, some wrong
     assert evaluate(model, X, y, loss=loss)["accuracy"] == want
     spec = LOSSES[loss]
-    assert [spec.predict([o[0].data]) for o in outs] == predictions(  # type: ignore[misc]
+    assert [spec.predict([o.data]) for o in outs] == predictions(  # type: ignore[misc]
         outs, labels=labels, threshold=threshold
     )
 
