@@ -10,13 +10,13 @@ DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test lint bench system-deps demo-system-deps clean site serve
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml hatch_build.py micrograd_like/_speedups.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP) $(DEMO_STAMP)
 
-$(DEMO_STAMP): pyproject.toml
+$(DEMO_STAMP): pyproject.toml hatch_build.py micrograd_like/_speedups.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -e '.[demo]'
 	touch $(DEMO_STAMP)

@@ -74,6 +74,8 @@ class Engine:
     # (initial flat parameters, number of demo steps) -> the demo's model, loss and optimizer
     model: Callable[[list[float], int], Model] | None = None
     node_type: type | None = None  # counted with gc to get nodes per graph
+    # the number of live nodes, for an engine whose nodes the collector does not track
+    live_nodes: Callable[[], int] | None = None
     # the engine's own way to pause the cycle collector around graph building, if it has one
     paused: Callable[[], AbstractContextManager[None]] | None = None
     # a micrograd-style scalar class (``.data``, ``.grad``, ``.backward()``, ``exp``, ``log``,
@@ -122,6 +124,14 @@ def peak_rss_bytes() -> int:
 def count_instances(cls: type) -> int:
     """How many live objects are instances of cls (every instance of a Python class is tracked)."""
     return sum(1 for o in gc.get_objects() if isinstance(o, cls))
+
+
+def count_nodes(engine: Engine) -> int:
+    """How many of the engine's nodes are alive: its own count if it keeps one (nodes the
+    cycle collector does not track are not in gc.get_objects()), else count_instances."""
+    if engine.live_nodes is not None:
+        return engine.live_nodes()
+    return count_instances(engine.node_type) if engine.node_type else 0
 
 
 @contextmanager
@@ -219,7 +229,7 @@ def task_node_mem(engine: Engine, n: int) -> Result:
     del run
     gc.collect()
     out: Result = {"n": n, "rss_bytes_per_op": rss_delta / n}
-    nodes_before = count_instances(engine.node_type) if engine.node_type else 0
+    nodes_before = count_nodes(engine) if engine.node_type else 0
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     run = chain(n)
@@ -227,7 +237,7 @@ def task_node_mem(engine: Engine, n: int) -> Result:
     tracemalloc.stop()
     out["traced_bytes_per_op"] = traced / n
     if engine.node_type is not None:
-        nodes = count_instances(engine.node_type) - nodes_before
+        nodes = count_nodes(engine) - nodes_before
         out["nodes"] = nodes
         out["traced_bytes_per_node"] = traced / nodes
     del run
@@ -296,12 +306,12 @@ def task_mlp_check(engine: Engine) -> Result:
     """Loss, gradients and graph size at the initial weights, for the cross-engine check."""
     model = _model(engine)
     gc.collect()
-    nodes_before = count_instances(engine.node_type) if engine.node_type else 0
+    nodes_before = count_nodes(engine) if engine.node_type else 0
     loss = model.forward()
     nodes = None
     if engine.node_type is not None:
         # nodes created by forward, plus the parameters (leaves that existed before)
-        nodes = count_instances(engine.node_type) - nodes_before + len(workloads.init_params())
+        nodes = count_nodes(engine) - nodes_before + len(workloads.init_params())
     graph_nodes = getattr(model, "graph_nodes", None)
     if graph_nodes is not None:
         nodes = graph_nodes(loss)
@@ -408,9 +418,9 @@ def task_gpt_check(engine: Engine, steps: int = gpt.TIMED_STEPS) -> Result:
     model = gpt.Gpt(value_type, gpt.init_weights())
     opt = gpt.Adam(model.params)
     gc.collect()
-    nodes_before = count_instances(engine.node_type) if engine.node_type else 0
+    nodes_before = count_nodes(engine) if engine.node_type else 0
     loss = model.loss(words[0])
-    nodes = count_instances(engine.node_type) - nodes_before if engine.node_type else None
+    nodes = count_nodes(engine) - nodes_before if engine.node_type else None
     loss.backward()
     grads = [float(p.grad) for p in model.params]
     losses = [float(loss.data)]
@@ -441,13 +451,14 @@ def task_gpt_step(engine: Engine, gc_off: bool = False, paused: bool = False) ->
     def once() -> tuple[float, ...]:
         model = gpt.Gpt(value_type, init)
         opt = gpt.Adam(model.params)
-        total = 0.0
+        total = cpu = 0.0
         for k in range(gpt.TIMED_STEPS):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             with pause():
                 gpt.train_step(model, opt, words[k], k)
             total += time.perf_counter() - t0
-        return (total / gpt.TIMED_STEPS,)
+            cpu += time.process_time() - c0
+        return (total / gpt.TIMED_STEPS, cpu / gpt.TIMED_STEPS)
 
     gc.collect()
     once()  # warm-up
@@ -460,6 +471,8 @@ def task_gpt_step(engine: Engine, gc_off: bool = False, paused: bool = False) ->
         "steps": gpt.TIMED_STEPS,
         "step_ms": statistics.median(times) * 1e3,
         "min_ms": min(times) * 1e3,
+        # CPU time of this process: what other work on a shared machine moves least
+        "cpu_ms": statistics.median(r[1] for r in runs) * 1e3,
     }
 
 

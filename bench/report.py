@@ -8,9 +8,10 @@ from typing import Any
 
 from bench.checks import Finding, find
 
-COLUMNS = ("mgl", "lean", "mg", "torch_scalar", "floats", "torch_batched")
+COLUMNS = ("mgl", "mgl_pure", "lean", "mg", "torch_scalar", "floats", "torch_batched")
 TITLES = {
     "mgl": "micrograd_like",
+    "mgl_pure": "micrograd_like, pure Python ⁴",
     "lean": "lean Value",
     "mg": "micrograd",
     "torch_scalar": "torch (0-d tensors)",
@@ -282,6 +283,8 @@ def _targets(r: Runs, c: Config) -> list[str]:
     lean = r.get("lean", "gpt_step", "step_ms")
     mine = r.get("mgl", "gpt_step", "step_ms")
     gpt_ratio = _ratio(lean, mine)
+    pure = r.get("mgl_pure", "gpt_step", "step_ms")
+    pure_note = "" if pure is None else f"; pure Python {_ratio(lean, pure) or 0:.1f}×"
     replay = r.get("mgl", "mlp_replay", "step_ms")
     replay_ratio = _ratio(replay, floats)
 
@@ -381,7 +384,7 @@ def _targets(r: Runs, c: Config) -> list[str]:
             "GPT step (microgpt-style) ≥5× faster than the lean Value (stretch 10×), gc on",
             gpt_ratio,
             f"{gpt_ratio or 0:.1f}× (lean Value {_num(lean or 0)} ms, micrograd_like "
-            f"{_num(mine or 0)} ms)",
+            f"{_num(mine or 0)} ms{pure_note})",
             lambda v: v >= 5,
         ),
         _bound(
@@ -506,6 +509,10 @@ FOOTNOTES = [
     "such helper, inside `gc.disable()` ... `gc.enable()`.",
     "",
     "³ torch keeps its graph in C++ memory, which tracemalloc does not see: see the RSS row.",
+    "",
+    "⁴ The same engine with `MICROGRAD_LIKE_PURE=1`: its reference Python code alone, without "
+    "the optional C accelerator (`micrograd_like/_speedups.c`) that a compiler-equipped "
+    "install builds; what Pyodide and an install without a compiler run.",
     "",
     "The GPT rows leave micrograd out: micrograd 0.1.0's Value has no `exp` and no `log`, so "
     "the program stops at its first softmax (the AttributeError in its cells), and adding "

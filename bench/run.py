@@ -33,7 +33,7 @@ COMPARE_PYTHON = BENCH / ".venv-compare" / "bin" / "python"
 OUT = BENCH / "out"
 NOTES = BENCH / "NOTES.md"  # the analysis of unmet targets, by hand, copied into RESULTS.md
 JOB_TIMEOUT_S = 900
-ENGINES = ("floats", "mgl", "lean", "mg", "torch_scalar", "torch_batched")
+ENGINES = ("floats", "mgl", "mgl_pure", "lean", "mg", "torch_scalar", "torch_batched")
 FULL = Config(
     chain_n=workloads.CHAIN_N,
     sizes=workloads.CHAIN_SIZES,
@@ -82,6 +82,8 @@ def plan(c: Config) -> list[Job]:
         # the microgpt-style step: micrograd_like against the lean Value, side by side
         Job("mgl", here, (*gpt, "gpt_step_paused")),
         Job("lean", here, gpt),
+        # the same engine without its C accelerator (MICROGRAD_LIKE_PURE=1)
+        Job("mgl_pure", here, (*gpt, f"chain:{c.chain_n}", "mlp_check", "mlp_step")),
         # the compiled replay, in a process of its own so its compile time starts cold
         Job("mgl", here, ("mlp_replay",)),
     ]

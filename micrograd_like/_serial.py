@@ -19,7 +19,7 @@ import threading
 from typing import Any
 
 from micrograd_like.backprop import topological_order
-from micrograd_like.engine import Value, _describe, _node, _parents, _set_parents
+from micrograd_like.engine import Value, _describe, _node, _parents, _set_parents, _track
 from micrograd_like.ops import Op
 
 __all__ = ["copy_value", "reduce_value"]
@@ -76,6 +76,8 @@ def _leaf(data: float, grad: float | None, label: str) -> Value:
     v = _node(data, None, None, None)
     v._grad = grad
     v._label = label
+    if label.__class__ is not str:
+        _track(v)  # (see engine._track)
     return v
 
 
@@ -86,6 +88,8 @@ def _inner(
     v._grad = grad
     v._label = label
     _set_parents(v, parents)
+    if label.__class__ is not str or (op is not None and op.closure is not None):
+        _track(v)  # (see engine._track)
     return v
 
 

@@ -44,6 +44,7 @@ from micrograd_like.ops import FLOAT_MATH
 
 __all__ = ["StepRecord", "backward_order", "gradients", "run_pass", "topological_order"]
 
+_speedups = _engine._speedups  # the optional C accelerator (see engine), or None
 _UNSET: Any = object()  # "no contribution yet" in a create_graph pass
 # Passes take turns. The lock's own enter and exit run in C, so no interrupt can leave it held;
 # it is re-entrant only so that a nested pass can be refused with a message, not a deadlock.
@@ -217,6 +218,43 @@ def _chain_floats(order: list[Value]) -> None:
             p._g += c
 
 
+def _chain_node(v: Value) -> None:
+    # One node of _chain_floats, whose gradient is not zero: the loop body above, for the
+    # accelerator's loop (which does add and mul nodes itself, by the same rules).
+    m = FLOAT_MATH
+    g = v._g
+    a = v._a
+    b = v._b
+    op: Any = v._fn
+    try:
+        if b is _NARY:
+            local = op.derivative(m, g, v._data, *[p._data for p in a], *op.params)
+        else:
+            params = op.params
+            if b is None:
+                (c,) = (
+                    op.derivative(m, g, v._data, a._data, *params)
+                    if params
+                    else op.derivative(m, g, v._data, a._data)
+                )
+                a._g += c
+            else:
+                ca, cb = (
+                    op.derivative(m, g, v._data, a._data, b._data, *params)
+                    if params
+                    else op.derivative(m, g, v._data, a._data, b._data)
+                )
+                a._g += ca
+                b._g += cb
+            return
+        if len(local) != len(a):
+            raise _count_error(v, local, len(a))
+    except Exception as err:
+        raise _diagnosed(v, g, err) from None
+    for p, c in zip(a, local):  # noqa: B905 - lengths checked above
+        p._g += c
+
+
 def _diagnosed(v: Value, g: Any, err: Exception) -> BaseException:
     # What went wrong at v: the rule raised, or it returned the wrong number of
     # contributions (the fast pass above unpacks without asking). Rules are pure, so the
@@ -303,8 +341,11 @@ def _backward(root: Value, seed: float) -> None:
     # fast loop with a TypeError; the finishing loop counts it as zero.
     fin = object()
     try:
-        for v in nodes:
-            v._grad, v._s = v._grad + v._g, fin
+        if _speedups is not None:
+            _speedups.finish(nodes, fin)  # the loop below in C, where no interrupt lands
+        else:
+            for v in nodes:
+                v._grad, v._s = v._grad + v._g, fin
     except BaseException as err:
         # inline, not a call: a second interrupt can only restart the finishing loop
         while True:
@@ -418,3 +459,32 @@ def topological_order(root: Value, within: Iterable[Value] | None = None) -> lis
             stack.pop()
             order.append(node)
     return order
+
+
+# ------------------------------------------------------------------------- the accelerator
+
+
+def _walk_accelerated(
+    root: Value, seed: Any, zero: Any
+) -> tuple[list[Value], list[Value], Any, Any]:
+    # _walk with its loop in the accelerator: the same steps in the same order
+    if root._a is None:
+        return _walk_reference(root, seed, zero)
+    leaf, seen, walk, done = object(), object(), object(), object()
+    nodes, order, mixed = _speedups.walk(root, seed, zero, leaf, seen, walk, done)
+    if mixed or root._e != _engine._epoch:
+        _check_point(order)
+    return nodes, order, leaf, done
+
+
+def _chain_floats_accelerated(order: list[Value]) -> None:
+    # _chain_floats with its loop in the accelerator; nodes other than add and mul go to
+    # _chain_node, the loop's body
+    _speedups.chain(order, _chain_node)
+
+
+_walk_reference = _walk
+_chain_floats_reference = _chain_floats
+if _speedups is not None:
+    _walk = _walk_accelerated
+    _chain_floats = _chain_floats_accelerated

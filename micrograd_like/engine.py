@@ -38,10 +38,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import ContextDecorator
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from micrograd_like.collector import call_paused, gc_paused
 from micrograd_like.ops import (
@@ -66,6 +67,7 @@ from micrograd_like.ops import (
     SIN,
     SOFTPLUS,
     SQRT,
+    SUM,
     TANH,
     Op,
     _dot_forward,
@@ -93,6 +95,22 @@ __all__ = [
 Number: TypeAlias = int | float
 Operand: TypeAlias = "Value | int | float"
 
+
+def _load_speedups() -> Any:
+    # The optional C accelerator (_speedups.c, built by hatch_build.py when a compiler is
+    # there): the same engine, faster. This module stays the reference and the fallback;
+    # MICROGRAD_LIKE_PURE=1 runs it without the accelerator.
+    if os.environ.get("MICROGRAD_LIKE_PURE", "") not in ("", "0"):
+        return None
+    try:
+        from micrograd_like import _speedups  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _speedups if getattr(_speedups, "API", None) == 1 else None
+
+
+_speedups = _load_speedups()
+ACCELERATED = _speedups is not None
 _new = object.__new__
 _DOMAIN_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 # Parents live in two slots instead of a tuple (one object, not two, per node for memory and
@@ -186,6 +204,17 @@ def _node(data: float, op: Op | None, a: Any, b: Any) -> Value:
     v._s = None
     v._e = _epoch
     return v
+
+
+def _untracked(v: Value) -> None:
+    # what _track does without the accelerator: every node is the collector's already
+    return None
+
+
+# With the accelerator, nodes are made untracked by the cycle collector (they cannot be in a
+# cycle: a node refers to older nodes, floats, strings and ops). A node that can be (one whose
+# op holds a micrograd-style closure, or whose label is a str subclass) is handed to _track.
+_track: Callable[[Value], None] = _untracked if _speedups is None else _speedups.track
 
 
 def _record(data: float, op: Op, a: Any, b: Any = None) -> Value:
@@ -328,7 +357,14 @@ def _no_number(what: str) -> Callable[..., Any]:
     return refuse
 
 
-class Value:
+# with the accelerator, Value's base holds the node slots in C, untracked by the collector
+if TYPE_CHECKING or _speedups is None:  # noqa: SIM108 - mypy needs the if to see the base
+    _Node = object
+else:
+    _Node = _speedups.Node
+
+
+class Value(_Node):
     """A scalar that remembers how it was computed, so gradients can flow back through it.
 
     ``Value(data, label="x")`` makes a leaf. Arithmetic with other values or plain numbers
@@ -345,7 +381,10 @@ class Value:
     ``out._backward`` (see :attr:`_backward`); ``v._prev`` and ``v._op`` read as in micrograd.
     """
 
-    __slots__ = ("_a", "_b", "_data", "_e", "_fn", "_g", "_grad", "_label", "_s")
+    # with the accelerator the slots are its Node's (the same names)
+    __slots__ = (
+        ("_a", "_b", "_data", "_e", "_fn", "_g", "_grad", "_label", "_s") if _Node is object else ()
+    )
     __array_ufunc__ = None  # numpy scalars defer to our reflected operators
 
     _data: float
@@ -377,11 +416,14 @@ class Value:
         self._g = None
         self._s = None
         self._e = _epoch
+        if label.__class__ is not str:
+            _track(self)
         if not plain and grad_enabled():  # under no_grad, as for every op: a leaf
             parents = _children_of(_children)
             if parents:
                 _set_parents(self, parents)
                 self._fn = _closure_op(self, _op, None)
+                _track(self)  # its op's rule holds the node: a cycle
 
     # ------------------------------------------------------------------ the numbers
 
@@ -429,6 +471,8 @@ class Value:
     def label(self, text: str) -> None:
         if not isinstance(text, str):
             raise TypeError(f"Value.label must be a str, got {type(text).__name__} {text!r:.40}")
+        if text.__class__ is not str:
+            _track(self)  # a str subclass may refer to anything
         self._label = text
 
     # ------------------------------------------------------------------ introspection
@@ -486,6 +530,7 @@ class Value:
                 "pass a gradient on to; build the node as Value(data, (parents...), 'op')"
             )
         self._fn = _closure_op(self, micrograd_spelling(self._fn), fn)
+        _track(self)  # the closure may refer to the node: a cycle the collector must free
 
     def local_grads(self) -> list[float]:
         """Return d self / d parent for each parent, from the op table's rule (``[]`` for a leaf).
@@ -682,6 +727,32 @@ class Value:
 
     def __copy__(self) -> Value:
         return _serial.copy_value(self)
+
+
+if _speedups is not None:
+    # The accelerator records Value + Value, Value * Value and the same with a float itself
+    # (the reflected forms too); anything else it hands to these methods, which stay the
+    # reference. Without them in Value's own dict, Python calls its C slots directly.
+    _speedups.setup(
+        Value,
+        globals(),
+        _NARY,
+        ADD,
+        MUL,
+        NEG,
+        EXP,
+        LOG,
+        RELU,
+        DOT,
+        SUM,
+        Value.__add__,
+        Value.__radd__,
+        Value.__mul__,
+        Value.__rmul__,
+    )
+    for _name in ("__add__", "__radd__", "__mul__", "__rmul__"):
+        delattr(Value, _name)
+    _node = _speedups.node
 
 
 def _lift(x: object, op: str) -> Value:

@@ -74,6 +74,7 @@ def _engine_is_idle() -> None:
 _EVERY_LINE: set[CodeType] = {
     backprop._walk.__code__,
     backprop._chain_floats.__code__,
+    backprop._chain_node.__code__,
     backprop._chain_general.__code__,
     backprop._backward.__code__,
     backprop._gradients.__code__,
@@ -202,7 +203,9 @@ def test_interrupt_at_every_point_of_backward_is_all_or_nothing() -> None:
             v.grad = 0.0
         out.backward()
         assert [v.grad for v in leaves] == want
-    assert fired > 200  # every node and every line of the pass was tried
+    # every node and every line of the pass was tried (the accelerator's walk and chain-rule
+    # loops are C code, where no interrupt lands: fewer points, the same outcome)
+    assert fired > (80 if engine.ACCELERATED else 200)
 
 
 @pytest.mark.parametrize("create_graph", [False, True])

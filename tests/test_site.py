@@ -104,15 +104,17 @@ def test_site_holds_the_pinned_packages_and_this_checkout_s_wheel(site: Path) ->
     assert lock["node_modules/pyodide"]["version"] == "0.29.3"
     assert lock["node_modules/@viz-js/viz"]["version"] == "3.11.0"
     assert all(p.get("integrity", "sha512-").startswith("sha512-") for p in lock.values())
-    # the same engine code as CPython runs: every module of the wheel is this checkout's file
+    # the same engine code as CPython runs: every module of the wheel is this checkout's file,
+    # and the wheel is the pure one (the C accelerator's source and builds stay out)
     with zipfile.ZipFile(site / manifest["wheel"]) as wheel:
         modules = {n: wheel.read(n) for n in wheel.namelist() if n.startswith("micrograd_like/")}
     ours = {
         f"micrograd_like/{p.relative_to(ROOT / 'micrograd_like').as_posix()}": p.read_bytes()
         for p in (ROOT / "micrograd_like").rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".c", ".so", ".pyd")
     }
     assert modules == ours
+    assert manifest["wheel"].endswith("-py3-none-any.whl")
     # only what the pages load: no source maps, no node_modules, no second Pyodide build
     names = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
     assert {"index.html", "train.html", "worker.js", "pyodide/pyodide.asm.wasm"} <= names

@@ -81,9 +81,9 @@ def source_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def _run(cmd: list[str], what: str, cwd: Path = ROOT) -> None:
+def _run(cmd: list[str], what: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
     try:
-        done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+        done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise BuildError(f"{what}: {cmd[0]!r} is not installed") from None
     if done.returncode != 0:
@@ -112,11 +112,13 @@ def build_wheel(dest: Path) -> Path:
 
     With hatchling (the build backend) importable, the wheel is built in this environment;
     otherwise pip builds it in an isolated one (which fetches hatchling first).
+    ``MICROGRAD_LIKE_PURE=1`` keeps the C accelerator out: Pyodide runs the pure engine.
     """
     cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dest)]
     if importlib.util.find_spec("hatchling") is not None:
         cmd.append("--no-build-isolation")
-    _run([*cmd, str(ROOT)], "building the micrograd_like wheel")
+    env = {**os.environ, "MICROGRAD_LIKE_PURE": "1"}
+    _run([*cmd, str(ROOT)], "building the micrograd_like wheel", env=env)
     wheels = sorted(dest.glob("micrograd_like-*-py3-none-any.whl"))
     if len(wheels) != 1:
         raise BuildError(f"building the wheel gave {[w.name for w in wheels]}, not one wheel")

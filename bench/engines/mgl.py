@@ -8,6 +8,7 @@ same user code as every other engine's (``x * c`` and ``x + c`` on a Value).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 
 import micrograd_like
@@ -122,6 +123,12 @@ def _version() -> str:
         return str(getattr(micrograd_like, "__version__", "source tree"))
 
 
+def _live_nodes() -> Callable[[], int] | None:
+    # with the C accelerator nodes are not tracked by the collector; it counts them itself
+    speedups = micrograd_like.engine._speedups
+    return None if speedups is None else speedups.live_nodes
+
+
 def make_engine() -> Engine:
     """micrograd_like: chain, MLP and no_grad evaluation; nodes are Value objects."""
     return Engine(
@@ -130,8 +137,12 @@ def make_engine() -> Engine:
         chain=MglChain,
         model=MglMLP,
         node_type=Value,
+        live_nodes=_live_nodes(),
         paused=gc_paused,
         value_type=Value,
         replay=MglReplayMLP,
-        info={"source": micrograd_like.__file__.rsplit("/", 2)[0]},
+        info={
+            "source": micrograd_like.__file__.rsplit("/", 2)[0],
+            "accelerator": "C (_speedups)" if micrograd_like.engine.ACCELERATED else "none",
+        },
     )
