@@ -179,48 +179,17 @@ def _count_error(v: Value, got: Any, want: int) -> TypeError:
 def _chain_floats(order: list[Value]) -> None:
     # Phase 2 on floats, the fast first-order pass. A node whose gradient is exactly zero
     # passes nothing on: each contribution would be 0 * local = 0, and adding zero changes no
-    # sum (a ReLU that is off, or a hinge term past its margin, costs nothing at all). Unary
-    # and binary rules are called without argument packing.
-    m = FLOAT_MATH
+    # sum (a ReLU that is off, or a hinge term past its margin, costs nothing at all). The
+    # accelerator runs this same loop in C, calling _chain_node for ops it has no rule for.
     for v in reversed(order):
-        g = v._g
-        if not g:
-            continue
-        a = v._a
-        b = v._b
-        op: Any = v._fn  # set whenever _a is
-        try:
-            if b is _NARY:
-                local = op.derivative(m, g, v._data, *[p._data for p in a], *op.params)
-            else:
-                params = op.params
-                if b is None:
-                    (c,) = (
-                        op.derivative(m, g, v._data, a._data, *params)
-                        if params
-                        else op.derivative(m, g, v._data, a._data)
-                    )
-                    a._g += c
-                else:
-                    ca, cb = (
-                        op.derivative(m, g, v._data, a._data, b._data, *params)
-                        if params
-                        else op.derivative(m, g, v._data, a._data, b._data)
-                    )
-                    a._g += ca
-                    b._g += cb
-                continue
-            if len(local) != len(a):
-                raise _count_error(v, local, len(a))
-        except Exception as err:
-            raise _diagnosed(v, g, err) from None
-        for p, c in zip(a, local):  # noqa: B905 - lengths checked above
-            p._g += c
+        if v._g:
+            _chain_node(v)
 
 
 def _chain_node(v: Value) -> None:
-    # One node of _chain_floats, whose gradient is not zero: the loop body above, for the
-    # accelerator's loop (which does add and mul nodes itself, by the same rules).
+    # One node of _chain_floats, whose gradient is not zero: its rule's contributions added
+    # into its parents' scratch gradients. Unary and binary rules are called without
+    # argument packing.
     m = FLOAT_MATH
     g = v._g
     a = v._a
