@@ -340,15 +340,19 @@ def _shown_records(view: GraphView, records: list[StepRecord]) -> Iterator[_Reco
     additions and after the last.
     """
     inner: set[int] = set()  # the nodes of folded composites, shown only as their result
+    where: dict[int, int] = {}  # a node's record's index, made once a composite is met
     for rec in records:
         v = rec.node
         if id(v) in inner:
             continue
         view.parents(v)  # opens v if it is a neuron the view opens, folds it if a composite
         if v in view.folded:
+            if not where:
+                where = {id(r.node): i for i, r in enumerate(records)}
             nodes = view.inside(v)
             inner.update(id(n) for n in nodes)
-            yield _folded(v, view.folded[v], rec, nodes, records)
+            found = sorted(where[id(n)] for n in nodes if id(n) in where)
+            yield _folded(v, view.folded[v], rec.grad, [records[i] for i in found])
             continue
         if v not in view.opened:
             yield _Record(
@@ -370,35 +374,26 @@ def _shown_records(view: GraphView, records: list[StepRecord]) -> Iterator[_Reco
                           [rec.before[n] for n in j], [rec.after[n] for n in j])  # fmt: skip
 
 
-def _folded(
-    v: Value,
-    inputs: tuple[Value, ...],
-    rec: StepRecord,
-    nodes: list[Value],
-    records: list[StepRecord],
-) -> _Record:
-    # one record for a folded composite v: every addition its inner nodes make to an input
-    ids = {id(n) for n in nodes}
+def _folded(v: Value, inputs: tuple[Value, ...], g: float, inside: list[StepRecord]) -> _Record:
+    # one record for a folded composite v from its inner nodes' records (engine order): per
+    # input, the sum of what they added to it and its gradient before the first and after
+    # the last of those additions
     at = {id(x): i for i, x in enumerate(inputs)}
-    added: list[list[tuple[float, float, float]]] = [[] for _ in inputs]
-    for r in records:
-        if id(r.node) in ids:
-            for p, c, before, after in zip(
-                r.node.parents, r.contributions, r.before, r.after, strict=True
-            ):
-                i = at.get(id(p))
-                if i is not None:
-                    added[i].append((c, before, after))
+    n = len(inputs)
+    contributions, befores, afters = [0.0] * n, [0.0] * n, [0.0] * n
+    reached = [False] * n
+    for r in inside:
+        for p, c, before, after in zip(
+            r.node.parents, r.contributions, r.before, r.after, strict=True
+        ):
+            i = at.get(id(p))
+            if i is not None:
+                if not reached[i]:
+                    reached[i], befores[i] = True, before
+                contributions[i] += c
+                afters[i] = after
     local = gradients(v, inputs, 1.0, False)
-    contributions, befores, afters = [], [], []
-    for adds in added:
-        total = 0.0
-        for c, _, _ in adds:
-            total += c
-        contributions.append(total)
-        befores.append(adds[0][1] if adds else 0.0)
-        afters.append(adds[-1][2] if adds else 0.0)
-    return _Record(v, inputs, rec.grad, local, contributions, befores, afters)
+    return _Record(v, inputs, g, local, contributions, befores, afters)
 
 
 def _backward_step(
