@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require_module, require_tool
+from conftest import CHROMIUM_ARGS, require_module, require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_1 = ROOT / "notebooks" / "01_value_and_backward.ipynb"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 # set to a folder (e.g. docs) to refresh the README's screenshots from these tests
 SCREENSHOT_ENV = "MICROGRAD_LIKE_SCREENSHOTS"
 DARK = "JupyterLab Dark"

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +17,6 @@ from micrograd_like.functional import vsum
 from micrograd_like.stepper import Stepper
 from micrograd_like.testing import temporary_op
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # set to a path (e.g. docs/images/stepper_page.png) to refresh the README's screenshot
 SCREENSHOT_ENV = "MICROGRAD_LIKE_SCREENSHOT"
 
@@ -256,15 +245,9 @@ def test_a_failed_or_interrupted_write_leaves_nothing_partial(
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_tool("chromium")
-    require_module("playwright")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(chromium: Any) -> Any:
+    """The shared Chromium of conftest, under the name these tests use."""
+    return chromium
 
 
 def highlighted(page: Any) -> list[str]:
