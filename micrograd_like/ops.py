@@ -92,16 +92,7 @@ class Op:
         The bound op shares the name, forward and derivative of the table entry; only the
         parameters differ, so a diagram still says ``pow`` and a check still finds one rule.
         """
-        return Op(
-            self.name,
-            self.arity,
-            self.forward,
-            self.derivative,
-            symbol=self.symbol,
-            params=tuple(float(p) for p in params),
-            accepts=self.accepts,
-            accepts_text=self.accepts_text,
-        )
+        return self._with(params=tuple(float(p) for p in params), closure=None, composite=None)
 
     def as_composite(self, name: str, inputs: tuple[Any, ...]) -> Op:
         """Return this op marked as the last op of a library composite (a loss, say).
@@ -112,18 +103,13 @@ class Op:
         node with those inputs, or open it. No pass reads the mark. A pickled node keeps its op
         and loses the mark.
         """
-        op = Op(
-            self.name,
-            self.arity,
-            self.forward,
-            self.derivative,
-            symbol=self.symbol,
-            params=self.params,
-            accepts=self.accepts,
-            accepts_text=self.accepts_text,
-            closure=self.closure,
-        )
-        op.composite = (name, inputs)
+        return self._with(composite=(name, inputs))
+
+    def _with(self, **changes: Any) -> Op:
+        # a copy of this op with some slots changed (no __init__, no table lookup)
+        op = Op.__new__(Op)
+        for slot in Op.__slots__:
+            setattr(op, slot, changes[slot] if slot in changes else getattr(self, slot))
         return op
 
     def describe(self) -> str:
